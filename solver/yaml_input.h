@@ -51,6 +51,11 @@ namespace solidanode
     static InputNode load_string(const std::string &text,
                                  const std::string &source_name);
 
+    InputNode(const InputNode &) = default;
+    /// Re-points this node (YAML::Node's own operator= would instead write
+    /// through to the document).
+    InputNode &operator=(const InputNode &other);
+
     /// Dotted path of this node from the document root ("" for the root,
     /// "materials.Si.E", "steps[2].pressure").
     const std::string &path() const;

@@ -1,0 +1,200 @@
+// Parsing of physical quantities such as "22 GPa" or "1.5 um" into SI values.
+#include <solver/units.h>
+
+#include <cmath>
+#include <cstddef>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+
+namespace solidanode
+{
+  namespace
+  {
+    /// One accepted unit symbol: what it measures and its factor to SI.
+    struct UnitSymbol
+    {
+      const char *symbol;
+      Dimension   dimension;
+      double      to_si;
+    };
+
+    // Symbols are case-sensitive ("mPa" is not "MPa"). The micro sign is
+    // accepted as ASCII "u", as U+00B5 MICRO SIGN and as U+03BC GREEK SMALL
+    // LETTER MU (both UTF-8 encoded); "³" is U+00B3 SUPERSCRIPT THREE.
+    constexpr UnitSymbol unit_symbols[] = {
+      {"%", Dimension::dimensionless, 1e-2},
+
+      {"m", Dimension::length, 1.0},
+      {"cm", Dimension::length, 1e-2},
+      {"mm", Dimension::length, 1e-3},
+      {"um", Dimension::length, 1e-6},
+      {"\xC2\xB5m", Dimension::length, 1e-6},
+      {"\xCE\xBCm", Dimension::length, 1e-6},
+      {"nm", Dimension::length, 1e-9},
+
+      {"Pa", Dimension::pressure, 1.0},
+      {"kPa", Dimension::pressure, 1e3},
+      {"MPa", Dimension::pressure, 1e6},
+      {"GPa", Dimension::pressure, 1e9},
+
+      {"s", Dimension::time, 1.0},
+      {"ms", Dimension::time, 1e-3},
+      {"min", Dimension::time, 60.0},
+      {"h", Dimension::time, 3600.0},
+
+      {"kg/m3", Dimension::mass_density, 1.0},
+      {"kg/m^3", Dimension::mass_density, 1.0},
+      {"kg/m\xC2\xB3", Dimension::mass_density, 1.0},
+      {"g/cm3", Dimension::mass_density, 1e3},
+      {"g/cm^3", Dimension::mass_density, 1e3},
+      {"g/cm\xC2\xB3", Dimension::mass_density, 1e3},
+    };
+
+    /// Short name of a dimension without example units, e.g. "a pressure".
+    const char *kind_name(Dimension d)
+    {
+      switch (d)
+        {
+          case Dimension::dimensionless:
+            return "a dimensionless number";
+          case Dimension::length:
+            return "a length";
+          case Dimension::pressure:
+            return "a pressure";
+          case Dimension::time:
+            return "a time";
+          case Dimension::mass_density:
+            return "a mass density";
+        }
+      return "a quantity";
+    }
+
+    bool is_space(char c)
+    {
+      return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+             c == '\v';
+    }
+
+    bool is_digit(char c)
+    {
+      return c >= '0' && c <= '9';
+    }
+
+    std::string trim(const std::string &s)
+    {
+      std::size_t begin = 0;
+      std::size_t end   = s.size();
+      while (begin < end && is_space(s[begin]))
+        ++begin;
+      while (end > begin && is_space(s[end - 1]))
+        --end;
+      return s.substr(begin, end - begin);
+    }
+
+    /**
+     * Length of the decimal number at the start of @p s, or 0 if there is
+     * none. Accepted: optional sign, digits with an optional decimal point
+     * (at least one digit in the mantissa), optional exponent "e[+-]digits".
+     * This is deliberately stricter than strtod, which would also take hex
+     * floats, "inf" and "nan".
+     */
+    std::size_t scan_number(const std::string &s)
+    {
+      std::size_t i = 0;
+      if (i < s.size() && (s[i] == '+' || s[i] == '-'))
+        ++i;
+      std::size_t mantissa_digits = 0;
+      for (; i < s.size() && is_digit(s[i]); ++i)
+        ++mantissa_digits;
+      if (i < s.size() && s[i] == '.')
+        for (++i; i < s.size() && is_digit(s[i]); ++i)
+          ++mantissa_digits;
+      if (mantissa_digits == 0)
+        return 0;
+
+      // The exponent only counts if digits follow, so that "3e" is the
+      // number 3 followed by the (unknown) unit "e".
+      if (i < s.size() && (s[i] == 'e' || s[i] == 'E'))
+        {
+          std::size_t j = i + 1;
+          if (j < s.size() && (s[j] == '+' || s[j] == '-'))
+            ++j;
+          if (j < s.size() && is_digit(s[j]))
+            {
+              while (j < s.size() && is_digit(s[j]))
+                ++j;
+              i = j;
+            }
+        }
+      return i;
+    }
+  } // namespace
+
+
+  std::string describe(Dimension d)
+  {
+    switch (d)
+      {
+        case Dimension::dimensionless:
+          return "a dimensionless number (e.g. 0.3 or 30 %)";
+        case Dimension::length:
+          return "a length (m, mm, um, nm)";
+        case Dimension::pressure:
+          return "a pressure (Pa, kPa, MPa, GPa)";
+        case Dimension::time:
+          return "a time (s, ms, min, h)";
+        case Dimension::mass_density:
+          return "a mass density (kg/m3, g/cm3)";
+      }
+    return "a quantity";
+  }
+
+
+  double parse_quantity(const std::string &text, Dimension expected)
+  {
+    const std::string s             = trim(text);
+    const std::string expected_text = ", expected " + describe(expected);
+
+    if (s.empty())
+      throw std::invalid_argument("empty value" + expected_text);
+
+    const std::size_t number_length = scan_number(s);
+    if (number_length == 0)
+      throw std::invalid_argument("'" + s + "' is not a number" +
+                                  expected_text);
+
+    // The token has been validated above, so strtod must consume all of it
+    // (it would not if LC_NUMERIC had been changed from the "C" locale).
+    const std::string number = s.substr(0, number_length);
+    char             *end    = nullptr;
+    const double      value  = std::strtod(number.c_str(), &end);
+    if (end != number.c_str() + number.size())
+      throw std::invalid_argument("'" + s + "' is not a number" +
+                                  expected_text);
+    if (!std::isfinite(value))
+      throw std::invalid_argument("'" + s + "' is not a finite number" +
+                                  expected_text);
+
+    const std::string unit = trim(s.substr(number_length));
+    if (unit.empty())
+      return value; // a plain number is SI for every dimension
+
+    for (const UnitSymbol &u : unit_symbols)
+      if (unit == u.symbol)
+        {
+          if (u.dimension != expected)
+            throw std::invalid_argument("'" + s + "' is " +
+                                        kind_name(u.dimension) +
+                                        expected_text);
+          const double si = value * u.to_si;
+          if (!std::isfinite(si))
+            throw std::invalid_argument("'" + s + "' is not a finite number" +
+                                        expected_text);
+          return si;
+        }
+
+    throw std::invalid_argument("unknown unit '" + unit + "' in '" + s + "'" +
+                                expected_text);
+  }
+} // namespace solidanode
