@@ -1,0 +1,89 @@
+// Small-strain linear elasticity on a voxel mesh, in parallel with PETSc.
+//
+//   div sigma = 0,   sigma = C_phase : (eps(u) - eps*_phase I)
+//
+// with isotropic C per phase (E, nu) and an isotropic eigenstrain eps* per
+// phase (lithiation swelling strain). Boundary conditions of a cell stack:
+// bottom (z = z_min) u_z = 0; sides on rollers (u.n = 0 on all four lateral
+// faces) or free (rollers on x_min and y_min only, which removes rigid-body
+// motion without restraining the lateral expansion); top (z = z_max) either a
+// stack pressure (traction -p e_z), a prescribed u_z, or traction free.
+// Equations, units and discretisation: docs/elasticity.md.
+#pragma once
+
+#include <solver/elasticity_types.h>
+
+#include <deal.II/base/index_set.h>
+#include <deal.II/distributed/tria.h>
+#include <deal.II/dofs/dof_handler.h>
+#include <deal.II/fe/fe_system.h>
+#include <deal.II/lac/affine_constraints.h>
+#include <deal.II/lac/petsc_sparse_matrix.h>
+#include <deal.II/lac/petsc_vector.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace solidanode
+{
+  class ElasticitySolver
+  {
+  public:
+    /// @p phases maps material_id to its elastic constants; every material_id
+    /// present in @p tria must be there.
+    ElasticitySolver(const dealii::parallel::distributed::Triangulation<3> &tria,
+                     const std::map<unsigned int, ElasticPhase> &phases,
+                     SideCondition sides, TopCondition top,
+                     const LinearSolverSettings &settings);
+    ~ElasticitySolver();
+
+    /// Assemble (the matrix only the first time), solve, and keep the
+    /// solution as initial guess for the next call.
+    SolveStatistics solve(const LoadState &load);
+
+    const dealii::DoFHandler<3> &dof_handler() const { return dof_handler_; }
+    /// Solution with ghost entries (displacement [m]).
+    const dealii::PETScWrappers::MPI::Vector &solution() const
+    {
+      return ghosted_solution_;
+    }
+    dealii::types::global_dof_index n_dofs() const;
+
+    /// Volume-averaged Cauchy stress [Pa] of every locally owned cell,
+    /// indexed by active_cell_index() (entries of other cells are zero).
+    std::vector<CellStress> cell_stresses(const LoadState &load) const;
+
+    /// Mean u_z over the top face [m] (all ranks get the value).
+    double mean_top_displacement() const;
+
+  private:
+    void setup_dofs();
+    void make_constraints(const LoadState &load);
+    void assemble_matrix();
+    void assemble_rhs(const LoadState &load);
+    void setup_preconditioner();
+
+    const dealii::parallel::distributed::Triangulation<3> &tria_;
+    MPI_Comm                                               comm_;
+    std::map<unsigned int, ElasticPhase>                   phases_;
+    SideCondition                                          sides_;
+    TopCondition                                           top_;
+    LinearSolverSettings                                   settings_;
+
+    dealii::FESystem<3>                 fe_;
+    dealii::DoFHandler<3>               dof_handler_;
+    dealii::IndexSet                    locally_owned_;
+    dealii::IndexSet                    locally_relevant_;
+    dealii::AffineConstraints<double>   constraints_;
+    dealii::PETScWrappers::MPI::SparseMatrix matrix_;
+    dealii::PETScWrappers::MPI::Vector  rhs_;
+    dealii::PETScWrappers::MPI::Vector  solution_;
+    dealii::PETScWrappers::MPI::Vector  ghosted_solution_;
+    bool                                matrix_assembled_ = false;
+
+    struct KrylovSolver; ///< PETSc KSP + GAMG, hidden from this header
+    std::unique_ptr<KrylovSolver> krylov_;
+  };
+} // namespace solidanode

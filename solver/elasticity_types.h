@@ -1,0 +1,63 @@
+// Plain data types of the elasticity solver, free of deal.II headers so that
+// input handling and post-processing can use them cheaply.
+#pragma once
+
+#include <array>
+#include <map>
+#include <string>
+
+namespace solidanode
+{
+  /// Isotropic linear elastic phase. E [Pa], nu [-].
+  struct ElasticPhase
+  {
+    std::string name;
+    double      E  = 0.;
+    double      nu = 0.;
+  };
+
+  enum class SideCondition
+  {
+    rollers, ///< u.n = 0 on all four lateral faces (confined cell)
+    free     ///< rollers on x_min, y_min only; x_max, y_max traction free
+  };
+
+  enum class TopCondition
+  {
+    pressure,     ///< traction -p e_z with p = TopLoad::value [Pa]
+    displacement, ///< u_z = TopLoad::value [m] (negative compresses)
+    free          ///< traction free
+  };
+
+  /// Everything that changes from one load increment to the next.
+  struct LoadState
+  {
+    double top_value = 0.; ///< pressure [Pa] or displacement [m]
+    /// Isotropic eigenstrain per material_id [-]; missing ids have none.
+    std::map<unsigned int, double> eigenstrain;
+  };
+
+  struct LinearSolverSettings
+  {
+    double       relative_tolerance = 1e-8; ///< ||b - A x|| / ||b||
+    unsigned int max_iterations     = 1000;
+    /// Extra PETSc options, e.g. "-pc_gamg_threshold 0.02 -ksp_monitor".
+    std::string  petsc_options;
+  };
+
+  struct SolveStatistics
+  {
+    unsigned int iterations        = 0;
+    double       relative_residual = 0.;
+    double       assemble_seconds  = 0.;
+    double       setup_seconds     = 0.; ///< preconditioner setup
+    double       solve_seconds     = 0.;
+  };
+
+  /// Volume-averaged stress of one cell, Voigt order xx, yy, zz, yz, xz, xy.
+  using CellStress = std::array<double, 6>;
+
+  double von_mises(const CellStress &s);
+  double hydrostatic(const CellStress &s); ///< (s_xx + s_yy + s_zz) / 3
+
+} // namespace solidanode
