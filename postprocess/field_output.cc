@@ -1,0 +1,62 @@
+#include <postprocess/field_output.h>
+
+#include <deal.II/base/mpi.h>
+
+#include <unordered_map>
+
+namespace solidanode
+{
+  UnstructuredPiece
+  make_elasticity_piece(const dealii::DoFHandler<3>             &dof_handler,
+                        const dealii::PETScWrappers::MPI::Vector &u,
+                        const std::vector<CellStress>           &stresses,
+                        bool                                     float32)
+  {
+    const auto real = float32 ? DataArray::Type::float32 : DataArray::Type::float64;
+    const int  rank = static_cast<int>(dealii::Utilities::MPI::this_mpi_process(
+      dof_handler.get_triangulation().get_communicator()));
+
+    UnstructuredPiece piece;
+    DataArray displacement{"displacement_m", 3, real, {}};
+    DataArray phase{"phase", 1, DataArray::Type::uint8, {}};
+    DataArray mpi_rank{"mpi_rank", 1, DataArray::Type::int32, {}};
+    DataArray stress{"cauchy_stress_Pa", 9, real, {}};
+    DataArray vm{"von_mises_Pa", 1, real, {}};
+    DataArray hydro{"hydrostatic_stress_Pa", 1, real, {}};
+
+    // deal.II numbers hexahedron vertices lexicographically; VTK goes around
+    // the bottom face, then the top face.
+    static constexpr unsigned int to_vtk[8] = {0, 1, 3, 2, 4, 5, 7, 6};
+    std::unordered_map<unsigned int, std::int64_t> point_of_vertex;
+    for (const auto &cell : dof_handler.active_cell_iterators())
+      if (cell->is_locally_owned())
+        {
+          for (unsigned int k = 0; k < 8; ++k)
+            {
+              const unsigned int v   = to_vtk[k];
+              const auto [it, added] = point_of_vertex.emplace(
+                cell->vertex_index(v),
+                static_cast<std::int64_t>(point_of_vertex.size()));
+              if (added)
+                for (unsigned int c = 0; c < 3; ++c)
+                  {
+                    piece.points.push_back(cell->vertex(v)[c]);
+                    displacement.values.push_back(u(cell->vertex_dof_index(v, c)));
+                  }
+              piece.hexahedra.push_back(it->second);
+            }
+          const CellStress &s = stresses[cell->active_cell_index()];
+          phase.values.push_back(cell->material_id());
+          mpi_rank.values.push_back(rank);
+          // Voigt xx yy zz yz xz xy -> row-major 3x3
+          const double t[9] = {s[0], s[5], s[4], s[5], s[1], s[3], s[4], s[3], s[2]};
+          stress.values.insert(stress.values.end(), t, t + 9);
+          vm.values.push_back(von_mises(s));
+          hydro.values.push_back(hydrostatic(s));
+        }
+    piece.point_data = {std::move(displacement)};
+    piece.cell_data  = {std::move(phase), std::move(mpi_rank), std::move(stress),
+                        std::move(vm), std::move(hydro)};
+    return piece;
+  }
+} // namespace solidanode

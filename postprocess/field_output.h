@@ -1,0 +1,27 @@
+// Turn the locally owned part of a deal.II solution into a VTK piece:
+// shared points at the mesh vertices, one hexahedron per owned voxel.
+#pragma once
+
+#include <postprocess/vtk_writer.h>
+#include <solver/elasticity_types.h>
+
+#include <deal.II/dofs/dof_handler.h>
+#include <deal.II/lac/petsc_vector.h>
+
+#include <vector>
+
+namespace solidanode
+{
+  /**
+   * Point data: "displacement_m" (3 components).
+   * Cell data: "phase" (voxel label, uint8), "mpi_rank" (int32),
+   * "cauchy_stress_Pa" (9 components, row major), "von_mises_Pa",
+   * "hydrostatic_stress_Pa" (mean normal stress, negative in compression).
+   * @p stresses is indexed by active_cell_index().
+   */
+  UnstructuredPiece
+  make_elasticity_piece(const dealii::DoFHandler<3>             &dof_handler,
+                        const dealii::PETScWrappers::MPI::Vector &ghosted_displacement,
+                        const std::vector<CellStress>           &stresses,
+                        bool                                     float32);
+} // namespace solidanode

@@ -1,0 +1,193 @@
+#include <postprocess/file_utils.h>
+#include <postprocess/vtk_writer.h>
+
+#include <vtkCellArray.h>
+#include <vtkCellData.h>
+#include <vtkDoubleArray.h>
+#include <vtkFloatArray.h>
+#include <vtkIdTypeArray.h>
+#include <vtkIntArray.h>
+#include <vtkNew.h>
+#include <vtkPointData.h>
+#include <vtkPoints.h>
+#include <vtkSmartPointer.h>
+#include <vtkUnsignedCharArray.h>
+#include <vtkUnstructuredGrid.h>
+#include <vtkXMLUnstructuredGridWriter.h>
+#include <vtkZLibDataCompressor.h>
+
+#include <iomanip>
+#include <sstream>
+#include <type_traits>
+#include <stdexcept>
+
+namespace solidanode
+{
+  namespace
+  {
+    vtkSmartPointer<vtkDataArray> to_vtk(const DataArray &a, std::size_t n_tuples,
+                                         const std::string &where)
+    {
+      if (a.values.size() != n_tuples * a.n_components)
+        throw std::runtime_error("VTK output " + where + ": array '" + a.name +
+                                 "' has " + std::to_string(a.values.size()) +
+                                 " values, expected " +
+                                 std::to_string(n_tuples * a.n_components));
+      auto fill = [&](auto array) {
+        array->SetName(a.name.c_str());
+        array->SetNumberOfComponents(static_cast<int>(a.n_components));
+        array->SetNumberOfTuples(static_cast<vtkIdType>(n_tuples));
+        auto *out = array->GetPointer(0);
+        using T   = std::remove_reference_t<decltype(*out)>;
+        for (std::size_t i = 0; i < a.values.size(); ++i)
+          out[i] = static_cast<T>(a.values[i]);
+        return vtkSmartPointer<vtkDataArray>(array);
+      };
+      vtkSmartPointer<vtkDataArray> v;
+      switch (a.type)
+        {
+          case DataArray::Type::float64:
+            v = fill(vtkSmartPointer<vtkDoubleArray>::New());
+            break;
+          case DataArray::Type::float32:
+            v = fill(vtkSmartPointer<vtkFloatArray>::New());
+            break;
+          case DataArray::Type::int32:
+            v = fill(vtkSmartPointer<vtkIntArray>::New());
+            break;
+          case DataArray::Type::uint8:
+            v = fill(vtkSmartPointer<vtkUnsignedCharArray>::New());
+            break;
+        }
+      return v;
+    }
+
+    const char *vtk_type_name(DataArray::Type t)
+    {
+      switch (t)
+        {
+          case DataArray::Type::float64:
+            return "Float64";
+          case DataArray::Type::float32:
+            return "Float32";
+          case DataArray::Type::int32:
+            return "Int32";
+          case DataArray::Type::uint8:
+            return "UInt8";
+        }
+      return "Float64";
+    }
+
+    std::string xml_escape(const std::string &s)
+    {
+      std::string r;
+      for (char c : s)
+        switch (c)
+          {
+            case '&': r += "&amp;"; break;
+            case '<': r += "&lt;"; break;
+            case '>': r += "&gt;"; break;
+            case '"': r += "&quot;"; break;
+            default: r += c;
+          }
+      return r;
+    }
+  } // namespace
+
+  void write_vtu(const UnstructuredPiece &piece, const std::string &path,
+                 const VtkOptions &options)
+  {
+    if (piece.points.size() % 3 != 0 || piece.hexahedra.size() % 8 != 0)
+      throw std::runtime_error("VTK output " + path + ": malformed mesh arrays");
+    vtkNew<vtkUnstructuredGrid> grid;
+
+    vtkNew<vtkDoubleArray> coords;
+    coords->SetNumberOfComponents(3);
+    coords->SetNumberOfTuples(static_cast<vtkIdType>(piece.n_points()));
+    std::copy(piece.points.begin(), piece.points.end(), coords->GetPointer(0));
+    vtkNew<vtkPoints> points;
+    points->SetData(coords);
+    grid->SetPoints(points);
+
+    vtkNew<vtkIdTypeArray> offsets, connectivity;
+    offsets->SetNumberOfTuples(static_cast<vtkIdType>(piece.n_cells() + 1));
+    connectivity->SetNumberOfTuples(static_cast<vtkIdType>(piece.hexahedra.size()));
+    for (std::size_t c = 0; c <= piece.n_cells(); ++c)
+      offsets->SetValue(static_cast<vtkIdType>(c), static_cast<vtkIdType>(8 * c));
+    for (std::size_t i = 0; i < piece.hexahedra.size(); ++i)
+      {
+        const auto id = piece.hexahedra[i];
+        if (id < 0 || static_cast<std::size_t>(id) >= piece.n_points())
+          throw std::runtime_error("VTK output " + path + ": point id out of range");
+        connectivity->SetValue(static_cast<vtkIdType>(i), static_cast<vtkIdType>(id));
+      }
+    vtkNew<vtkCellArray> cells;
+    cells->SetData(offsets, connectivity);
+    grid->SetCells(VTK_HEXAHEDRON, cells);
+
+    for (const auto &a : piece.point_data)
+      grid->GetPointData()->AddArray(to_vtk(a, piece.n_points(), path));
+    for (const auto &a : piece.cell_data)
+      grid->GetCellData()->AddArray(to_vtk(a, piece.n_cells(), path));
+
+    atomic_write(path, [&](const std::string &tmp) {
+      vtkNew<vtkXMLUnstructuredGridWriter> writer;
+      writer->SetFileName(tmp.c_str());
+      writer->SetInputData(grid);
+      writer->SetDataModeToAppended();
+      writer->EncodeAppendedDataOff();
+      if (options.compress)
+        {
+          vtkNew<vtkZLibDataCompressor> compressor;
+          writer->SetCompressor(compressor);
+        }
+      else
+        writer->SetCompressor(nullptr);
+      if (writer->Write() != 1)
+        throw std::runtime_error("VTK writer failed");
+    });
+  }
+
+  void write_pvtu(const std::string &path,
+                  const std::vector<std::string> &piece_files,
+                  const UnstructuredPiece &layout)
+  {
+    std::ostringstream x;
+    x << "<?xml version=\"1.0\"?>\n"
+      << "<VTKFile type=\"PUnstructuredGrid\" version=\"1.0\" "
+         "byte_order=\"LittleEndian\" header_type=\"UInt64\">\n"
+      << "  <PUnstructuredGrid GhostLevel=\"0\">\n";
+    auto arrays = [&](const char *tag, const std::vector<DataArray> &list) {
+      x << "    <" << tag << ">\n";
+      for (const auto &a : list)
+        x << "      <PDataArray type=\"" << vtk_type_name(a.type) << "\" Name=\""
+          << xml_escape(a.name) << "\" NumberOfComponents=\"" << a.n_components
+          << "\"/>\n";
+      x << "    </" << tag << ">\n";
+    };
+    arrays("PPointData", layout.point_data);
+    arrays("PCellData", layout.cell_data);
+    x << "    <PPoints>\n"
+      << "      <PDataArray type=\"Float64\" Name=\"Points\" NumberOfComponents=\"3\"/>\n"
+      << "    </PPoints>\n";
+    for (const auto &f : piece_files)
+      x << "    <Piece Source=\"" << xml_escape(f) << "\"/>\n";
+    x << "  </PUnstructuredGrid>\n</VTKFile>\n";
+    atomic_write_text(path, x.str());
+  }
+
+  void write_pvd(const std::string &path,
+                 const std::vector<std::pair<double, std::string>> &datasets)
+  {
+    std::ostringstream x;
+    x << std::setprecision(17);
+    x << "<?xml version=\"1.0\"?>\n"
+      << "<VTKFile type=\"Collection\" version=\"0.1\" byte_order=\"LittleEndian\">\n"
+      << "  <Collection>\n";
+    for (const auto &[t, f] : datasets)
+      x << "    <DataSet timestep=\"" << t << "\" group=\"\" part=\"0\" file=\""
+        << xml_escape(f) << "\"/>\n";
+    x << "  </Collection>\n</VTKFile>\n";
+    atomic_write_text(path, x.str());
+  }
+} // namespace solidanode

@@ -1,0 +1,62 @@
+// Parallel VTK XML output without deal.II: each rank writes its piece of an
+// unstructured hexahedral mesh (.vtu), rank 0 writes the .pvtu that lists the
+// pieces and the .pvd time series that ParaView opens. Points are shared
+// between the cells of a piece (one point per mesh vertex, not eight per cell).
+// All files are written atomically.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace solidanode
+{
+  /// One named data array. Values are stored as double and written with the
+  /// given type. Tensor arrays have 9 components (row major), vectors 3.
+  struct DataArray
+  {
+    enum class Type
+    {
+      float64,
+      float32,
+      int32,
+      uint8
+    };
+    std::string         name;
+    unsigned int        n_components = 1;
+    Type                type         = Type::float64;
+    std::vector<double> values; ///< n_tuples * n_components
+  };
+
+  struct UnstructuredPiece
+  {
+    std::vector<double>       points;     ///< x, y, z per point [m]
+    std::vector<std::int64_t> hexahedra;  ///< 8 point ids per cell, VTK order
+    std::vector<DataArray>    point_data;
+    std::vector<DataArray>    cell_data;
+
+    std::size_t n_points() const { return points.size() / 3; }
+    std::size_t n_cells() const { return hexahedra.size() / 8; }
+  };
+
+  struct VtkOptions
+  {
+    bool compress = true; ///< zlib-compressed binary appended data
+  };
+
+  /// Write one piece as .vtu (VTK's own XML writer). Throws std::runtime_error
+  /// naming the path on failure; checks that array sizes match the mesh.
+  void write_vtu(const UnstructuredPiece &piece, const std::string &path,
+                 const VtkOptions &options = {});
+
+  /// Write a .pvtu that references @p piece_files (relative to the .pvtu)
+  /// and declares the arrays of @p layout (values are ignored).
+  void write_pvtu(const std::string &path,
+                  const std::vector<std::string> &piece_files,
+                  const UnstructuredPiece &layout);
+
+  /// Write a .pvd collection of (time, file) pairs; files relative to the pvd.
+  void write_pvd(const std::string &path,
+                 const std::vector<std::pair<double, std::string>> &datasets);
+} // namespace solidanode
