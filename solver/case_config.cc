@@ -1,0 +1,310 @@
+#include <solver/case_config.h>
+#include <solver/yaml_input.h>
+
+#include <filesystem>
+#include <limits>
+
+namespace solidanode
+{
+  namespace
+  {
+    namespace fs = std::filesystem;
+
+    /// A path in the YAML is relative to the directory of the case file.
+    std::string resolve_path(const InputNode &node, const std::string &value)
+    {
+      const fs::path p(value);
+      if (p.is_absolute())
+        return p.string();
+      return (fs::path(node.file()).parent_path() / p).lexically_normal().string();
+    }
+
+    std::array<std::size_t, 3> read_dims(const InputNode &node)
+    {
+      const auto v = node.as_integer_list();
+      if (v.size() != 3)
+        node.fail("found " + std::to_string(v.size()) +
+                  " values, expected three voxel counts [nx, ny, nz]");
+      std::array<std::size_t, 3> dims;
+      for (unsigned int d = 0; d < 3; ++d)
+        {
+          if (v[d] <= 0 || v[d] > (1LL << 20))
+            node.fail("found " + std::to_string(v[d]) +
+                      ", expected a voxel count between 1 and 2^20");
+          dims[d] = static_cast<std::size_t>(v[d]);
+        }
+      return dims;
+    }
+
+    /// Voxel size: one length (cubic voxels) or three.
+    std::array<double, 3> read_voxel_size(const InputNode &node)
+    {
+      std::array<double, 3> h;
+      if (node.is_sequence())
+        {
+          const auto v = node.as_quantity_list(Dimension::length);
+          if (v.size() != 3)
+            node.fail("found " + std::to_string(v.size()) +
+                      " values, expected one length or three [hx, hy, hz]");
+          std::copy(v.begin(), v.end(), h.begin());
+        }
+      else
+        h.fill(node.as_quantity(Dimension::length));
+      for (double x : h)
+        if (!(x > 0.))
+          node.fail("found a voxel size <= 0, expected a positive length");
+      return h;
+    }
+
+    double fraction(const InputNode &node, const std::string &key, double def)
+    {
+      if (!node.has(key))
+        return def;
+      const InputNode c = node.child(key);
+      const double    v = c.as_quantity(Dimension::dimensionless);
+      if (!(v >= 0. && v < 1.))
+        c.fail("found " + std::to_string(v) + ", expected a fraction in [0, 1)");
+      return v;
+    }
+
+    std::map<std::uint8_t, std::string> read_phase_names(const InputNode &node)
+    {
+      std::map<std::uint8_t, std::string> names;
+      for (const auto &key : node.keys())
+        {
+          const InputNode c = node.child(key);
+          long long label = -1;
+          try
+            {
+              std::size_t pos = 0;
+              label = std::stoll(key, &pos);
+              if (pos != key.size())
+                label = -1;
+            }
+          catch (const std::exception &)
+            {
+            }
+          if (label < 0 || label > 255)
+            c.fail("found label '" + key + "', expected an integer 0..255");
+          names[static_cast<std::uint8_t>(label)] = c.as_string();
+        }
+      return names;
+    }
+
+    void read_generator(const InputNode &g, SphereGeneratorParameters &p)
+    {
+      p.dims = read_dims(g.child("dims"));
+      const InputNode vs = g.child("voxel_size");
+      p.voxel_size = vs.as_quantity(Dimension::length);
+      if (!(p.voxel_size > 0.))
+        vs.fail("found a voxel size <= 0, expected a positive length");
+      const long long seed = g.integer("seed", 1);
+      if (seed < 0)
+        g.child("seed").fail("found a negative seed, expected an integer >= 0");
+      p.seed         = static_cast<std::uint64_t>(seed);
+      p.matrix_phase = g.string("matrix", p.matrix_phase);
+
+      const InputNode part   = g.child("particles");
+      p.particle_phase       = part.string("phase", p.particle_phase);
+      p.particle_fraction    = fraction(part, "volume_fraction", p.particle_fraction);
+      p.radius_median        = part.quantity("radius", Dimension::length);
+      if (!(p.radius_median > 0.))
+        part.child("radius").fail("found a radius <= 0, expected a positive length");
+      p.radius_log_std = part.quantity("radius_log_std", Dimension::dimensionless, 0.);
+      if (p.radius_log_std < 0.)
+        part.child("radius_log_std").fail("found a negative spread, expected >= 0");
+      p.allow_overlap = part.boolean("overlap", false);
+
+      if (const auto pores = g.optional_child("pores"))
+        {
+          p.pore_phase    = pores->string("phase", p.pore_phase);
+          p.pore_fraction = fraction(*pores, "volume_fraction", 0.);
+          p.pore_radius   = pores->quantity("radius", Dimension::length, p.voxel_size);
+          if (!(p.pore_radius > 0.))
+            pores->child("radius").fail("found a radius <= 0, expected a positive length");
+        }
+      else
+        p.pore_fraction = 0.;
+    }
+
+    MicrostructureSpec read_microstructure(const InputNode &m)
+    {
+      MicrostructureSpec spec;
+      const bool has_gen = m.has("generate"), has_vti = m.has("vti"),
+                 has_raw = m.has("raw");
+      if (int(has_gen) + int(has_vti) + int(has_raw) != 1)
+        m.fail("expected exactly one of 'generate', 'vti', 'raw'");
+      if (has_gen)
+        {
+          spec.source = MicrostructureSpec::Source::generate;
+          read_generator(m.child("generate"), spec.generator);
+        }
+      else if (has_vti)
+        {
+          spec.source = MicrostructureSpec::Source::vti;
+          const InputNode f = m.child("vti");
+          spec.file = resolve_path(f, f.as_string());
+        }
+      else
+        {
+          spec.source = MicrostructureSpec::Source::raw;
+          const InputNode r = m.child("raw");
+          const InputNode f = r.child("file");
+          spec.file       = resolve_path(f, f.as_string());
+          spec.dims       = read_dims(r.child("dims"));
+          spec.voxel_size = read_voxel_size(r.child("voxel_size"));
+          if (const auto o = r.optional_child("origin"))
+            {
+              const auto v = o->as_quantity_list(Dimension::length);
+              if (v.size() != 3)
+                o->fail("expected three lengths [x0, y0, z0]");
+              std::copy(v.begin(), v.end(), spec.origin.begin());
+            }
+          if (!m.has("phases"))
+            r.fail("a raw image needs 'microstructure.phases' (label: name)");
+        }
+      if (const auto ph = m.optional_child("phases"))
+        spec.phase_names = read_phase_names(*ph);
+      return spec;
+    }
+
+    MaterialSpec read_material(const InputNode &node, const std::string &name)
+    {
+      MaterialSpec mat;
+      mat.name                = name;
+      const std::string model = node.string("model", "linear_elastic");
+      if (model == "pore")
+        {
+          mat.model = MaterialSpec::Model::pore;
+          return mat;
+        }
+      if (model != "linear_elastic")
+        node.child("model").fail("found '" + model +
+                                 "', expected 'linear_elastic' or 'pore'");
+      const InputNode e = node.child("E");
+      mat.E             = e.as_quantity(Dimension::pressure);
+      if (!(mat.E > 0.))
+        e.fail("found a Young's modulus <= 0, expected a positive stress like '22 GPa'");
+      const InputNode nu = node.child("nu");
+      mat.nu             = nu.as_quantity(Dimension::dimensionless);
+      if (!(mat.nu > -1. && mat.nu < 0.5))
+        nu.fail("found " + std::to_string(mat.nu) +
+                ", expected a Poisson ratio in (-1, 0.5)");
+      return mat;
+    }
+
+    CaseConfig read(const InputNode &root)
+    {
+      CaseConfig c;
+      c.file           = root.file();
+      c.microstructure = read_microstructure(root.child("microstructure"));
+
+      const InputNode mats = root.child("materials");
+      for (const auto &name : mats.keys())
+        c.materials[name] = read_material(mats.child(name), name);
+      if (c.materials.empty())
+        mats.fail("expected at least one material");
+
+      if (const auto b = root.optional_child("boundary"))
+        {
+          const std::string sides = b->string("sides", "rollers");
+          if (sides == "rollers")
+            c.boundary.sides = SideCondition::rollers;
+          else if (sides == "free")
+            c.boundary.sides = SideCondition::free;
+          else
+            b->child("sides").fail("found '" + sides + "', expected 'rollers' or 'free'");
+          const std::string top = b->string("top", "pressure");
+          if (top == "pressure")
+            c.boundary.top = TopCondition::pressure;
+          else if (top == "displacement")
+            c.boundary.top = TopCondition::displacement;
+          else if (top == "free")
+            c.boundary.top = TopCondition::free;
+          else
+            b->child("top").fail("found '" + top +
+                                 "', expected 'pressure', 'displacement' or 'free'");
+        }
+
+      const InputNode steps = root.child("steps");
+      const auto      list  = steps.elements();
+      if (list.empty())
+        steps.fail("expected a list of at least one step");
+      for (std::size_t i = 0; i < list.size(); ++i)
+        {
+          const InputNode &s = list[i];
+          StepSpec         step;
+          step.name = s.string("name", "step" + std::to_string(i + 1));
+          const long long n = s.integer("increments", 1);
+          if (n < 1 || n > 100000)
+            s.child("increments").fail("found " + std::to_string(n) +
+                                       ", expected an integer >= 1");
+          step.increments = static_cast<unsigned int>(n);
+          if (const auto t = s.optional_child("top"))
+            {
+              if (c.boundary.top == TopCondition::free)
+                t->fail("the top boundary is 'free', a top load is not allowed");
+              step.top = t->as_quantity(c.boundary.top == TopCondition::pressure
+                                          ? Dimension::pressure
+                                          : Dimension::length);
+            }
+          if (const auto e = s.optional_child("eigenstrain"))
+            for (const auto &phase : e->keys())
+              {
+                const InputNode v = e->child(phase);
+                if (c.materials.count(phase) == 0)
+                  v.fail("phase '" + phase + "' has no entry under 'materials'");
+                const double x = v.as_quantity(Dimension::dimensionless);
+                if (!(x > -0.5 && x < 0.5))
+                  v.fail("found " + std::to_string(x) +
+                         ", expected a small-strain eigenstrain in (-0.5, 0.5)");
+                step.eigenstrain[phase] = x;
+              }
+          c.steps.push_back(step);
+        }
+
+      c.output.directory =
+        "results/" + std::filesystem::path(root.file()).stem().string();
+      if (const auto o = root.optional_child("output"))
+        {
+          c.output.directory = o->string("directory", c.output.directory);
+          const long long every = o->integer("every", 1);
+          if (every < 1)
+            o->child("every").fail("expected an integer >= 1");
+          c.output.every          = static_cast<unsigned int>(every);
+          c.output.microstructure = o->boolean("microstructure", true);
+        }
+
+      if (const auto s = root.optional_child("solver"))
+        {
+          auto &lin = c.solver.linear;
+          lin.relative_tolerance =
+            s->quantity("rtol", Dimension::dimensionless, lin.relative_tolerance);
+          if (!(lin.relative_tolerance > 0. && lin.relative_tolerance < 1.))
+            s->child("rtol").fail("expected a relative tolerance in (0, 1)");
+          const long long it = s->integer("max_iterations", lin.max_iterations);
+          if (it < 1)
+            s->child("max_iterations").fail("expected an integer >= 1");
+          lin.max_iterations = static_cast<unsigned int>(it);
+          lin.petsc_options  = s->string("petsc_options", "");
+          c.solver.pore_stiffness_ratio = s->quantity(
+            "pore_stiffness_ratio", Dimension::dimensionless, c.solver.pore_stiffness_ratio);
+          if (!(c.solver.pore_stiffness_ratio > 0. && c.solver.pore_stiffness_ratio < 1.))
+            s->child("pore_stiffness_ratio").fail("expected a ratio in (0, 1)");
+        }
+
+      root.check_unknown_keys();
+      return c;
+    }
+  } // namespace
+
+  CaseConfig read_case(const std::string &path)
+  {
+    return read(InputNode::load_file(path));
+  }
+
+  CaseConfig read_case_string(const std::string &text, const std::string &source_name)
+  {
+    return read(InputNode::load_string(text, source_name));
+  }
+} // namespace solidanode

@@ -1,0 +1,100 @@
+// A solidanode case: everything one YAML file describes, in SI units.
+// The YAML format is documented in docs/input.md and inputs/demo.yaml.
+#pragma once
+
+#include <mesh/sphere_generator.h>
+#include <mesh/voxel_image.h>
+#include <solver/elasticity_types.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace solidanode
+{
+  struct MicrostructureSpec
+  {
+    enum class Source
+    {
+      generate,
+      vti,
+      raw
+    };
+    Source                    source = Source::generate;
+    SphereGeneratorParameters generator;
+    std::string               file; ///< absolute or relative to the cwd
+    // raw only
+    std::array<std::size_t, 3> dims{{0, 0, 0}};
+    std::array<double, 3>      voxel_size{{0, 0, 0}};
+    std::array<double, 3>      origin{{0, 0, 0}};
+    /// Label -> phase name given in the YAML (required for raw; for vti,
+    /// overrides/extends the names stored in the file).
+    std::map<std::uint8_t, std::string> phase_names;
+  };
+
+  struct MaterialSpec
+  {
+    enum class Model
+    {
+      linear_elastic,
+      pore ///< void space, modelled as a very compliant solid
+    };
+    std::string name;
+    Model       model = Model::linear_elastic;
+    double      E     = 0.; ///< [Pa]
+    double      nu    = 0.; ///< [-]
+  };
+
+  struct StepSpec
+  {
+    std::string  name;
+    unsigned int increments = 1;
+    /// Top load at the end of the step: pressure [Pa] or displacement [m]
+    /// according to BoundarySpec::top; unset = same as the previous step.
+    std::optional<double> top;
+    /// Eigenstrain per phase name at the end of the step [-]; phases not
+    /// listed keep their previous value.
+    std::map<std::string, double> eigenstrain;
+  };
+
+  struct BoundarySpec
+  {
+    SideCondition sides = SideCondition::rollers;
+    TopCondition  top   = TopCondition::pressure;
+  };
+
+  struct OutputSpec
+  {
+    std::string  directory;       ///< default "results/<case file stem>"
+    unsigned int every      = 1;  ///< write VTK every n-th increment (and the last)
+    bool         microstructure = true; ///< write microstructure.vti
+  };
+
+  struct SolverSpec
+  {
+    LinearSolverSettings linear;
+    /// Young's modulus of pores relative to the softest solid phase.
+    double pore_stiffness_ratio = 1e-6;
+  };
+
+  struct CaseConfig
+  {
+    std::string                          file; ///< the YAML file read
+    MicrostructureSpec                   microstructure;
+    std::map<std::string, MaterialSpec>  materials; ///< by phase name
+    BoundarySpec                         boundary;
+    std::vector<StepSpec>                steps;
+    OutputSpec                           output;
+    SolverSpec                           solver;
+  };
+
+  /// Read and validate a case file. Throws InputError (see yaml_input.h) with
+  /// file, line, column and key for every problem, including unknown keys.
+  CaseConfig read_case(const std::string &path);
+
+  /// Same from YAML text; @p source_name is used in messages and to resolve
+  /// relative file names (its directory).
+  CaseConfig read_case_string(const std::string &text,
+                              const std::string &source_name);
+} // namespace solidanode
