@@ -144,7 +144,7 @@ namespace solidanode
       else
         writer->SetCompressor(nullptr);
       if (writer->Write() != 1)
-        throw std::runtime_error("VTK writer failed");
+        throw std::runtime_error("cannot write '" + path + "': VTK XML writer failed (disk full or no permission?)");
     });
   }
 
