@@ -74,8 +74,9 @@ namespace solidanode
   struct SolverSpec
   {
     LinearSolverSettings linear;
-    /// Young's modulus of pores relative to the softest solid phase.
-    double pore_stiffness_ratio = 1e-6;
+    /// Young's modulus of pores relative to the softest solid phase. Solid
+    /// fields change by O(ratio); below ~1e-5 GAMG's smoothers can fail.
+    double pore_stiffness_ratio = 1e-4;
   };
 
   struct CaseConfig

@@ -1,6 +1,7 @@
 #include <solver/elasticity.h>
 
 #include <mesh/voxel_mesh.h>
+#include <solver/errors.h>
 
 #include <deal.II/base/function.h>
 #include <deal.II/base/quadrature_lib.h>
@@ -163,6 +164,22 @@ namespace solidanode
         throw std::invalid_argument("no material for label " +
                                     std::to_string(cell->material_id()));
     setup_dofs();
+
+    double area = 0., solid_area = 0.;
+    for (const auto &cell : tria_.active_cell_iterators())
+      if (cell->is_locally_owned() && cell->at_boundary(5) &&
+          cell->face(5)->boundary_id() == boundary_id::top)
+        {
+          area += cell->face(5)->measure();
+          if (!phases_.at(cell->material_id()).pore)
+            solid_area += cell->face(5)->measure();
+        }
+    area       = Utilities::MPI::sum(area, comm_);
+    solid_area = Utilities::MPI::sum(solid_area, comm_);
+    if (top_ == TopCondition::pressure && !(solid_area > 0.))
+      throw std::invalid_argument("the top face holds no solid voxel to carry "
+                                  "the stack pressure");
+    top_area_ratio_ = solid_area > 0. ? area / solid_area : 1.;
   }
 
   ElasticitySolver::~ElasticitySolver() = default;
@@ -267,8 +284,10 @@ namespace solidanode
           if (eig != load.eigenstrain.end() && eig->second != 0.)
             cell_rhs.add(3. * m.bulk() * eig->second, element->div_integral);
           if (top_ == TopCondition::pressure && cell->at_boundary(5) &&
-              cell->face(5)->boundary_id() == boundary_id::top)
-            cell_rhs.add(-load.top_value, element->top_unit_traction);
+              cell->face(5)->boundary_id() == boundary_id::top &&
+              !phases_.at(cell->material_id()).pore)
+            cell_rhs.add(-load.top_value * top_area_ratio_,
+                         element->top_unit_traction);
           cell->get_dof_indices(dofs);
           if (inhomogeneous)
             {
@@ -376,7 +395,7 @@ namespace solidanode
             << " after " << its << " iterations, relative residual "
             << stats.relative_residual << " (target "
             << settings_.relative_tolerance << ")";
-        throw std::runtime_error(msg.str());
+        throw CollectiveError(msg.str());
       }
     constraints_.distribute(solution_);
     ghosted_solution_ = solution_;

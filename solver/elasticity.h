@@ -7,7 +7,10 @@
 // bottom (z = z_min) u_z = 0; sides on rollers (u.n = 0 on all four lateral
 // faces) or free (rollers on x_min and y_min only, which removes rigid-body
 // motion without restraining the lateral expansion); top (z = z_max) either a
-// stack pressure (traction -p e_z), a prescribed u_z, or traction free.
+// stack pressure p, a prescribed u_z, or traction free. The stack pressure is
+// carried by the solid: the traction on the top faces of solid cells is
+// -p (A / A_solid) e_z and pore cells on the top face are traction free, so
+// the total force is p A.
 // Equations, units and discretisation: docs/elasticity.md.
 #pragma once
 
@@ -82,6 +85,8 @@ namespace solidanode
     dealii::PETScWrappers::MPI::Vector  solution_;
     dealii::PETScWrappers::MPI::Vector  ghosted_solution_;
     bool                                matrix_assembled_ = false;
+    /// Total top area / area of the top faces of solid (non-pore) cells.
+    double                              top_area_ratio_ = 1.;
 
     struct KrylovSolver; ///< PETSc KSP + GAMG, hidden from this header
     std::unique_ptr<KrylovSolver> krylov_;

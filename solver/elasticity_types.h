@@ -14,6 +14,9 @@ namespace solidanode
     std::string name;
     double      E  = 0.;
     double      nu = 0.;
+    /// Void space modelled as a compliant solid: the stack pressure acts on
+    /// the solid part of the top face only (a piston does not push on a pore).
+    bool        pore = false;
   };
 
   enum class SideCondition

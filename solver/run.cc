@@ -191,8 +191,9 @@ namespace solidanode
         p.name = m.name;
         if (m.model == MaterialSpec::Model::pore)
           {
-            p.E  = config.solver.pore_stiffness_ratio * min_solid_E;
-            p.nu = 0.;
+            p.E    = config.solver.pore_stiffness_ratio * min_solid_E;
+            p.nu   = 0.;
+            p.pore = true;
           }
         else
           {

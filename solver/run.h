@@ -4,6 +4,7 @@
 
 #include <mesh/voxel_image.h>
 #include <solver/case_config.h>
+#include <solver/errors.h>
 
 #include <mpi.h>
 
@@ -12,15 +13,6 @@
 
 namespace solidanode
 {
-  /// An error raised on every rank with the same message (bad input found
-  /// before any rank-local work). The program can then exit cleanly on all
-  /// ranks instead of aborting the MPI job.
-  class CollectiveError : public std::runtime_error
-  {
-  public:
-    using std::runtime_error::runtime_error;
-  };
-
   struct RunOptions
   {
     std::string output_directory; ///< overrides output.directory when set
