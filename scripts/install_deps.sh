@@ -1,0 +1,35 @@
+#!/bin/bash
+# Install the Debian 12 packages solidanode needs, if any are missing.
+# As root: installs them with apt-get. Otherwise: prints the one command to
+# run and exits with status 1.
+set -euo pipefail
+
+packages=(
+  g++ make cmake pkg-config git
+  libdeal.ii-dev petsc-dev libopenmpi-dev openmpi-bin
+  libvtk9-dev libyaml-cpp-dev libgtest-dev
+  # reading VTK files from Python (checks, plots)
+  python3-vtk9 python3-numpy
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "solidanode: missing Debian packages: ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "Install them with:"
+  echo "  sudo apt-get install -y --no-install-recommends ${missing[*]}"
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
