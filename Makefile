@@ -9,6 +9,8 @@ BUILD ?= build
 NP    ?= 2
 JOBS  ?= $(shell nproc)
 
+MAKEFLAGS += --no-print-directory
+
 .PHONY: all deps configure build demo test clean
 
 all: build
