@@ -10,6 +10,8 @@ packages=(
   libvtk9-dev libyaml-cpp-dev libgtest-dev
   # reading VTK files from Python (checks, plots)
   python3-vtk9 python3-numpy
+  # summary plots (postprocess/plot_summary.py)
+  python3-matplotlib
 )
 
 missing=()
