@@ -1,0 +1,51 @@
+// Interfaces between phases: the voxel faces whose two cells carry different
+// labels. Each face is counted once (by the owner of the cell with the
+// smaller label). Used for the interface/contact map (.vtp), the contact
+// area per phase pair in summary.csv and the per-slice profiles.
+#pragma once
+
+#include <postprocess/vtk_writer.h>
+#include <solver/elasticity_types.h>
+
+#include <deal.II/dofs/dof_handler.h>
+#include <deal.II/lac/petsc_vector.h>
+
+#include <map>
+#include <set>
+#include <utility>
+#include <vector>
+
+namespace solidanode
+{
+  struct InterfaceSummary
+  {
+    /// Reference area [m^2] of all faces between labels (a, b), a < b, and of
+    /// those in contact; summed over all ranks.
+    std::map<std::pair<unsigned int, unsigned int>, double> area, contact_area;
+    /// Contact area [m^2] between solid phases per z slice (voxel layer),
+    /// summed over all ranks and pairs.
+    std::vector<double> contact_area_per_slice;
+  };
+
+  /**
+   * Collect the interface faces of the locally owned cells.
+   *
+   * @p pore_labels: labels that are void; a face between a solid and a pore
+   * is a free surface (contact_state 0), a face between two solids is in
+   * contact (contact_state 1; the small-strain model keeps interfaces
+   * bonded, a contact law will set this from the gap and traction).
+   * @p stresses must hold the stress of owned and ghost cells.
+   * If @p piece is not null, it receives the faces in the deformed
+   * configuration with cell data phase_pair (256 a + b), phase_a, phase_b,
+   * area_m2, normal_traction_Pa (n.sigma.n from the mean of the two cells'
+   * stresses, negative in compression), contact_state.
+   * Collective (reduces the summary over the triangulation's communicator).
+   */
+  InterfaceSummary collect_interfaces(const dealii::DoFHandler<3>             &dof_handler,
+                                      const dealii::PETScWrappers::MPI::Vector &u,
+                                      const std::vector<CellStress>           &stresses,
+                                      const std::set<unsigned int>            &pore_labels,
+                                      unsigned int                             n_slices,
+                                      double z0, double slice_thickness,
+                                      PolygonPiece                            *piece);
+} // namespace solidanode
