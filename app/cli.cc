@@ -1,12 +1,17 @@
 #include <app/cli.h>
+#include <mesh/morphology.h>
+#include <mesh/sphere_generator.h>
 #include <mesh/voxel_io.h>
+#include <postprocess/file_utils.h>
 #include <solver/case_config.h>
 #include <solver/run.h>
 #include <solver/yaml_input.h>
 
 #include <deal.II/base/mpi.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <stdexcept>
 #include <string>
@@ -19,16 +24,26 @@ namespace solidanode
     const char *usage = R"(usage: solidanode <command> [arguments]
 
 commands:
-  run CASE.yaml [--output DIR] [--overwrite] [--quiet] [-- PETSC_OPTIONS]
+  run CASE.yaml [--output DIR] [--overwrite | --restart] [--quiet]
+                [--max-increments N] [-- PETSC_OPTIONS]
       Solve the case; writes DIR/solution.pvd (open in ParaView),
-      DIR/summary.csv and DIR/microstructure.vti. DIR defaults to the case's
-      output.directory (results/<case name>). Existing results are kept
-      unless --overwrite is given. PETSc options (e.g. -ksp_monitor)
-      may follow "--".
+      DIR/interfaces.pvd, DIR/summary.csv, DIR/profiles_*.csv, DIR/run.json,
+      DIR/solidanode.log and DIR/microstructure.vti. DIR defaults to the
+      case's output.directory (results/<case name>). Existing results are
+      kept unless --overwrite is given; --restart continues from
+      DIR/checkpoint.json. SIGTERM/SIGUSR1 make the run write a checkpoint
+      after the current increment and stop (exit code 3), as does
+      --max-increments N after N increments. PETSc options (e.g.
+      -ksp_monitor) may follow "--".
   generate CASE.yaml IMAGE.vti
       Build (or read) the case's microstructure and write it as .vti.
   info IMAGE.vti
       Print size, voxel size and phase fractions of an image.
+  analyze IMAGE.vti|CASE.yaml [--json OUT.json] [--pore-phase NAME]...
+          [--surface-phases NAME,NAME]
+      Morphology (docs/morphology.md): volume fractions, porosity, interface
+      areas and specific areas, z connectivity, component sizes, roughness
+      of the top surface. Table on stdout; JSON (SI units) with --json.
   help | --help     This text.
   version | --version
 
@@ -46,7 +61,10 @@ Run in parallel with: mpirun -np N solidanode run CASE.yaml
     {
       std::vector<std::string> positional;
       std::string              output;
-      bool                     overwrite = false, quiet = false;
+      std::string              json; ///< analyze --json
+      std::vector<std::string> pore_phases, surface_phases; ///< analyze
+      bool                     overwrite = false, quiet = false, restart = false;
+      unsigned int             max_increments = 0;
     };
 
     Args parse(int argc, char **argv)
@@ -61,11 +79,39 @@ Run in parallel with: mpirun -np N solidanode run CASE.yaml
             a.overwrite = true;
           else if (s == "--quiet" || s == "-q")
             a.quiet = true;
+          else if (s == "--restart")
+            a.restart = true;
+          else if (s == "--max-increments")
+            {
+              if (i + 1 >= argc)
+                throw UsageError("--max-increments needs a number");
+              const std::string v = argv[++i];
+              if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos)
+                throw UsageError("--max-increments needs a number, got '" + v + "'");
+              a.max_increments = static_cast<unsigned int>(std::stoul(v));
+            }
           else if (s == "--output" || s == "-o")
             {
               if (i + 1 >= argc)
                 throw UsageError("--output needs a directory");
               a.output = argv[++i];
+            }
+          else if (s == "--json" || s == "--pore-phase" || s == "--surface-phases")
+            {
+              if (i + 1 >= argc)
+                throw UsageError(s + " needs a value");
+              const std::string v = argv[++i];
+              if (s == "--json")
+                a.json = v;
+              else if (s == "--pore-phase")
+                a.pore_phases.push_back(v);
+              else
+                for (std::size_t b = 0, e; b <= v.size(); b = e + 1)
+                  {
+                    e = std::min(v.find(',', b), v.size());
+                    if (e > b)
+                      a.surface_phases.push_back(v.substr(b, e - b));
+                  }
             }
           else if (s.rfind("--output=", 0) == 0)
             a.output = s.substr(9);
@@ -99,6 +145,49 @@ Run in parallel with: mpirun -np N solidanode run CASE.yaml
           std::printf("  label %3d %-12s volume fraction %.4f\n", int(label),
                       it == image.phase_names.end() ? "(unnamed)" : it->second.c_str(),
                       fraction);
+        }
+      return 0;
+    }
+
+    /// analyze IMAGE.vti | CASE.yaml; the analysis is in mesh/morphology.cc.
+    int command_analyze(const Args &args, const MPI_Comm comm, const bool root)
+    {
+      const std::string &input = args.positional[0];
+      const std::string  ext   = std::filesystem::path(input).extension().string();
+      VoxelImage         image;
+      MorphologyOptions  options;
+      options.pore_phases    = args.pore_phases;
+      options.surface_phases = args.surface_phases;
+      if (ext == ".yaml" || ext == ".yml")
+        {
+          const CaseConfig config = read_case(input);
+          const auto      &spec   = config.microstructure;
+          if (spec.source == MicrostructureSpec::Source::generate && spec.operations.empty())
+            {
+              // Generated here (root only) to get the generator's counts.
+              if (!root)
+                return 0;
+              GeneratorReport report;
+              image = generate_spheres(spec.generator, &report);
+              for (const auto &[label, name] : spec.phase_names)
+                image.phase_names[label] = name;
+              options.generator_particles[spec.generator.particle_phase] = report.n_particles;
+              if (report.n_pores > 0)
+                options.generator_particles[spec.generator.pore_phase] = report.n_pores;
+            }
+          else
+            image = acquire_image(spec, comm);
+        }
+      else if (root)
+        image = read_vti(input);
+      if (!root)
+        return 0;
+      const MorphologyReport report = analyze_morphology(image, options, input);
+      std::cout << morphology_table(report);
+      if (!args.json.empty())
+        {
+          atomic_write_text(args.json, morphology_json(report));
+          std::cout << "wrote " << args.json << "\n";
         }
       return 0;
     }
@@ -136,8 +225,14 @@ Run in parallel with: mpirun -np N solidanode run CASE.yaml
             options.output_directory = args.output;
             options.overwrite        = args.overwrite;
             options.quiet            = args.quiet;
-            run_case(config, options, comm);
-            return 0;
+            options.restart          = args.restart;
+            options.max_increments   = args.max_increments;
+            if (options.restart && options.overwrite)
+              throw UsageError("--restart and --overwrite exclude each other");
+            install_checkpoint_signal_handlers();
+            const RunResult result = run_case(config, options, comm);
+            // 3: stopped early with a checkpoint (signal or --max-increments).
+            return result.completed ? 0 : 3;
           }
         if (command == "generate")
           {
@@ -150,6 +245,11 @@ Run in parallel with: mpirun -np N solidanode run CASE.yaml
                 std::cout << "wrote " << args.positional[1] << "\n";
               }
             return 0;
+          }
+        if (command == "analyze")
+          {
+            expect_args(args, 1, "analyze");
+            return command_analyze(args, comm, root);
           }
         if (command == "info")
           {

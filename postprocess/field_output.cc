@@ -9,9 +9,12 @@ namespace solidanode
   UnstructuredPiece
   make_elasticity_piece(const dealii::DoFHandler<3>             &dof_handler,
                         const dealii::PETScWrappers::MPI::Vector &u,
-                        const std::vector<CellStress>           &stresses,
+                        const CellFields                        &cell_fields,
+                        const std::set<std::string>             &fields,
                         bool                                     float32)
   {
+    const auto &stresses = *cell_fields.stress;
+    auto wanted = [&](const char *name) { return fields.empty() || fields.count(name) > 0; };
     const auto real = float32 ? DataArray::Type::float32 : DataArray::Type::float64;
     const int  rank = static_cast<int>(dealii::Utilities::MPI::this_mpi_process(
       dof_handler.get_triangulation().get_communicator()));
@@ -23,6 +26,8 @@ namespace solidanode
     DataArray stress{"cauchy_stress_Pa", 9, real, {}};
     DataArray vm{"von_mises_Pa", 1, real, {}};
     DataArray hydro{"hydrostatic_stress_Pa", 1, real, {}};
+    DataArray volumetric{"volumetric_strain", 1, real, {}};
+    DataArray porosity{"local_porosity", 1, DataArray::Type::float32, {}};
 
     // deal.II numbers hexahedron vertices lexicographically; VTK goes around
     // the bottom face, then the top face.
@@ -53,10 +58,29 @@ namespace solidanode
           stress.values.insert(stress.values.end(), t, t + 9);
           vm.values.push_back(von_mises(s));
           hydro.values.push_back(hydrostatic(s));
+          if (cell_fields.volumetric_strain)
+            volumetric.values.push_back(
+              (*cell_fields.volumetric_strain)[cell->active_cell_index()]);
+          if (cell_fields.local_porosity)
+            porosity.values.push_back(
+              (*cell_fields.local_porosity)[cell->active_cell_index()]);
         }
-    piece.point_data = {std::move(displacement)};
-    piece.cell_data  = {std::move(phase), std::move(mpi_rank), std::move(stress),
-                        std::move(vm), std::move(hydro)};
+    if (wanted("displacement"))
+      piece.point_data.push_back(std::move(displacement));
+    if (wanted("phase"))
+      piece.cell_data.push_back(std::move(phase));
+    if (wanted("mpi_rank"))
+      piece.cell_data.push_back(std::move(mpi_rank));
+    if (wanted("stress"))
+      piece.cell_data.push_back(std::move(stress));
+    if (wanted("von_mises"))
+      piece.cell_data.push_back(std::move(vm));
+    if (wanted("hydrostatic"))
+      piece.cell_data.push_back(std::move(hydro));
+    if (wanted("volumetric_strain") && cell_fields.volumetric_strain)
+      piece.cell_data.push_back(std::move(volumetric));
+    if (wanted("local_porosity") && cell_fields.local_porosity)
+      piece.cell_data.push_back(std::move(porosity));
     return piece;
   }
 } // namespace solidanode

@@ -8,6 +8,8 @@
 #include <deal.II/dofs/dof_handler.h>
 #include <deal.II/lac/petsc_vector.h>
 
+#include <set>
+#include <string>
 #include <vector>
 
 namespace solidanode
@@ -16,12 +18,23 @@ namespace solidanode
    * Point data: "displacement_m" (3 components).
    * Cell data: "phase" (voxel label, uint8), "mpi_rank" (int32),
    * "cauchy_stress_Pa" (9 components, row major), "von_mises_Pa",
-   * "hydrostatic_stress_Pa" (mean normal stress, negative in compression).
-   * @p stresses is indexed by active_cell_index().
+   * "hydrostatic_stress_Pa" (mean normal stress, negative in compression),
+   * "volumetric_strain" (tr eps), "local_porosity" (pore fraction in a
+   * window around the voxel). Cell vectors are indexed by active_cell_index().
    */
+  struct CellFields
+  {
+    const std::vector<CellStress> *stress            = nullptr; ///< required
+    const std::vector<double>     *volumetric_strain = nullptr; ///< optional
+    const std::vector<double>     *local_porosity    = nullptr; ///< optional
+  };
+
+  /// @p fields selects what is written (names of known_output_fields(); empty
+  /// = all available). Optional cell fields that are null are skipped.
   UnstructuredPiece
   make_elasticity_piece(const dealii::DoFHandler<3>             &dof_handler,
                         const dealii::PETScWrappers::MPI::Vector &ghosted_displacement,
-                        const std::vector<CellStress>           &stresses,
+                        const CellFields                        &cell_fields,
+                        const std::set<std::string>             &fields,
                         bool                                     float32);
 } // namespace solidanode

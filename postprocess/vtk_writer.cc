@@ -9,11 +9,15 @@
 #include <vtkIntArray.h>
 #include <vtkNew.h>
 #include <vtkPointData.h>
+#include <vtkPolyData.h>
+#include <vtkXMLPolyDataWriter.h>
 #include <vtkPoints.h>
 #include <vtkSmartPointer.h>
 #include <vtkUnsignedCharArray.h>
 #include <vtkUnstructuredGrid.h>
+#include <vtkVersion.h>
 #include <vtkXMLUnstructuredGridWriter.h>
+#include <vtkXMLWriter.h>
 #include <vtkZLibDataCompressor.h>
 
 #include <iomanip>
@@ -78,6 +82,27 @@ namespace solidanode
       return "Float64";
     }
 
+    /// Binary appended, optionally zlib-compressed, written atomically.
+    void write_xml(vtkXMLWriter *writer, const std::string &path,
+                   const VtkOptions &options)
+    {
+      atomic_write(path, [&](const std::string &tmp) {
+        writer->SetFileName(tmp.c_str());
+        writer->SetDataModeToAppended();
+        writer->EncodeAppendedDataOff();
+        if (options.compress)
+          {
+            vtkNew<vtkZLibDataCompressor> compressor;
+            writer->SetCompressor(compressor);
+          }
+        else
+          writer->SetCompressor(nullptr);
+        if (writer->Write() != 1)
+          throw std::runtime_error("cannot write '" + path +
+                                   "': VTK XML writer failed (disk full or no permission?)");
+      });
+    }
+
     std::string xml_escape(const std::string &s)
     {
       std::string r;
@@ -93,6 +118,11 @@ namespace solidanode
       return r;
     }
   } // namespace
+
+  void write_parallel_header(const std::string &path, const std::string &kind,
+                             const std::vector<std::string> &piece_files,
+                             const std::vector<DataArray> &point_data,
+                             const std::vector<DataArray> &cell_data);
 
   void write_vtu(const UnstructuredPiece &piece, const std::string &path,
                  const VtkOptions &options)
@@ -130,33 +160,72 @@ namespace solidanode
     for (const auto &a : piece.cell_data)
       grid->GetCellData()->AddArray(to_vtk(a, piece.n_cells(), path));
 
-    atomic_write(path, [&](const std::string &tmp) {
-      vtkNew<vtkXMLUnstructuredGridWriter> writer;
-      writer->SetFileName(tmp.c_str());
-      writer->SetInputData(grid);
-      writer->SetDataModeToAppended();
-      writer->EncodeAppendedDataOff();
-      if (options.compress)
-        {
-          vtkNew<vtkZLibDataCompressor> compressor;
-          writer->SetCompressor(compressor);
-        }
-      else
-        writer->SetCompressor(nullptr);
-      if (writer->Write() != 1)
-        throw std::runtime_error("cannot write '" + path + "': VTK XML writer failed (disk full or no permission?)");
-    });
+    vtkNew<vtkXMLUnstructuredGridWriter> writer;
+    writer->SetInputData(grid);
+    write_xml(writer, path, options);
+  }
+
+  void write_vtp(const PolygonPiece &piece, const std::string &path,
+                 const VtkOptions &options)
+  {
+    if (piece.points.size() % 3 != 0 || piece.quads.size() % 4 != 0)
+      throw std::runtime_error("VTK output " + path + ": malformed polygon arrays");
+    vtkNew<vtkPolyData> poly;
+    vtkNew<vtkDoubleArray> coords;
+    coords->SetNumberOfComponents(3);
+    coords->SetNumberOfTuples(static_cast<vtkIdType>(piece.n_points()));
+    std::copy(piece.points.begin(), piece.points.end(), coords->GetPointer(0));
+    vtkNew<vtkPoints> points;
+    points->SetData(coords);
+    poly->SetPoints(points);
+    vtkNew<vtkIdTypeArray> offsets, connectivity;
+    offsets->SetNumberOfTuples(static_cast<vtkIdType>(piece.n_cells() + 1));
+    connectivity->SetNumberOfTuples(static_cast<vtkIdType>(piece.quads.size()));
+    for (std::size_t c = 0; c <= piece.n_cells(); ++c)
+      offsets->SetValue(static_cast<vtkIdType>(c), static_cast<vtkIdType>(4 * c));
+    for (std::size_t i = 0; i < piece.quads.size(); ++i)
+      {
+        const auto id = piece.quads[i];
+        if (id < 0 || static_cast<std::size_t>(id) >= piece.n_points())
+          throw std::runtime_error("VTK output " + path + ": point id out of range");
+        connectivity->SetValue(static_cast<vtkIdType>(i), static_cast<vtkIdType>(id));
+      }
+    vtkNew<vtkCellArray> polys;
+    polys->SetData(offsets, connectivity);
+    poly->SetPolys(polys);
+    for (const auto &a : piece.cell_data)
+      poly->GetCellData()->AddArray(to_vtk(a, piece.n_cells(), path));
+
+    vtkNew<vtkXMLPolyDataWriter> writer;
+    writer->SetInputData(poly);
+    write_xml(writer, path, options);
+  }
+
+  void write_pvtp(const std::string &path,
+                  const std::vector<std::string> &piece_files,
+                  const PolygonPiece &layout)
+  {
+    write_parallel_header(path, "PPolyData", piece_files, {}, layout.cell_data);
   }
 
   void write_pvtu(const std::string &path,
                   const std::vector<std::string> &piece_files,
                   const UnstructuredPiece &layout)
   {
+    write_parallel_header(path, "PUnstructuredGrid", piece_files,
+                          layout.point_data, layout.cell_data);
+  }
+
+  void write_parallel_header(const std::string &path, const std::string &kind,
+                             const std::vector<std::string> &piece_files,
+                             const std::vector<DataArray> &point_data,
+                             const std::vector<DataArray> &cell_data)
+  {
     std::ostringstream x;
     x << "<?xml version=\"1.0\"?>\n"
-      << "<VTKFile type=\"PUnstructuredGrid\" version=\"1.0\" "
+      << "<VTKFile type=\"" << kind << "\" version=\"1.0\" "
          "byte_order=\"LittleEndian\" header_type=\"UInt64\">\n"
-      << "  <PUnstructuredGrid GhostLevel=\"0\">\n";
+      << "  <" << kind << " GhostLevel=\"0\">\n";
     auto arrays = [&](const char *tag, const std::vector<DataArray> &list) {
       x << "    <" << tag << ">\n";
       for (const auto &a : list)
@@ -165,15 +234,20 @@ namespace solidanode
           << "\"/>\n";
       x << "    </" << tag << ">\n";
     };
-    arrays("PPointData", layout.point_data);
-    arrays("PCellData", layout.cell_data);
+    arrays("PPointData", point_data);
+    arrays("PCellData", cell_data);
     x << "    <PPoints>\n"
       << "      <PDataArray type=\"Float64\" Name=\"Points\" NumberOfComponents=\"3\"/>\n"
       << "    </PPoints>\n";
     for (const auto &f : piece_files)
       x << "    <Piece Source=\"" << xml_escape(f) << "\"/>\n";
-    x << "  </PUnstructuredGrid>\n</VTKFile>\n";
+    x << "  </" << kind << ">\n</VTKFile>\n";
     atomic_write_text(path, x.str());
+  }
+
+  std::string vtk_version()
+  {
+    return vtkVersion::GetVTKVersion();
   }
 
   void write_pvd(const std::string &path,

@@ -40,6 +40,17 @@ namespace solidanode
     std::size_t n_cells() const { return hexahedra.size() / 8; }
   };
 
+  /// Polygons (quadrilaterals) with their own points, e.g. interface faces.
+  struct PolygonPiece
+  {
+    std::vector<double>       points; ///< x, y, z per point [m]
+    std::vector<std::int64_t> quads;  ///< 4 point ids per polygon
+    std::vector<DataArray>    cell_data;
+
+    std::size_t n_points() const { return points.size() / 3; }
+    std::size_t n_cells() const { return quads.size() / 4; }
+  };
+
   struct VtkOptions
   {
     bool compress = true; ///< zlib-compressed binary appended data
@@ -50,11 +61,24 @@ namespace solidanode
   void write_vtu(const UnstructuredPiece &piece, const std::string &path,
                  const VtkOptions &options = {});
 
+  /// Write one polygon piece as .vtp (atomic).
+  void write_vtp(const PolygonPiece &piece, const std::string &path,
+                 const VtkOptions &options = {});
+
+  /// Write a .pvtp that references @p piece_files and declares the cell
+  /// arrays of @p layout.
+  void write_pvtp(const std::string &path,
+                  const std::vector<std::string> &piece_files,
+                  const PolygonPiece &layout);
+
   /// Write a .pvtu that references @p piece_files (relative to the .pvtu)
   /// and declares the arrays of @p layout (values are ignored).
   void write_pvtu(const std::string &path,
                   const std::vector<std::string> &piece_files,
                   const UnstructuredPiece &layout);
+
+  /// Version of the VTK library in use, e.g. "9.1.0".
+  std::string vtk_version();
 
   /// Write a .pvd collection of (time, file) pairs; files relative to the pvd.
   void write_pvd(const std::string &path,

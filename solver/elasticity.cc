@@ -404,14 +404,17 @@ namespace solidanode
   }
 
   std::vector<CellStress>
-  ElasticitySolver::cell_stresses(const LoadState &load) const
+  ElasticitySolver::cell_stresses(const LoadState    &load,
+                                  std::vector<double> *volumetric_strain) const
   {
     std::vector<CellStress> result(tria_.n_active_cells(), CellStress{});
+    if (volumetric_strain)
+      volumetric_strain->assign(tria_.n_active_cells(), 0.);
     std::unique_ptr<VoxelElement>        element;
     const unsigned int                   n = fe_.n_dofs_per_cell();
     std::vector<types::global_dof_index> dofs(n);
     for (const auto &cell : dof_handler_.active_cell_iterators())
-      if (cell->is_locally_owned())
+      if (!cell->is_artificial())
         {
           if (!element)
             element = std::make_unique<VoxelElement>(fe_, cell);
@@ -423,6 +426,8 @@ namespace solidanode
           const auto eig = load.eigenstrain.find(cell->material_id());
           const double eig_value = eig == load.eigenstrain.end() ? 0. : eig->second;
           const double tr = trace(eps);
+          if (volumetric_strain)
+            (*volumetric_strain)[cell->active_cell_index()] = tr;
           CellStress &s = result[cell->active_cell_index()];
           const double iso = m.lambda * tr - 3. * m.bulk() * eig_value;
           s[0] = iso + 2. * m.mu * eps[0][0];

@@ -54,9 +54,12 @@ namespace solidanode
     }
     dealii::types::global_dof_index n_dofs() const;
 
-    /// Volume-averaged Cauchy stress [Pa] of every locally owned cell,
-    /// indexed by active_cell_index() (entries of other cells are zero).
-    std::vector<CellStress> cell_stresses(const LoadState &load) const;
+    /// Volume-averaged Cauchy stress [Pa] of every locally owned and ghost
+    /// cell, indexed by active_cell_index() (artificial cells: zero).
+    /// If @p volumetric_strain is given, it receives tr(eps) of the same cells.
+    std::vector<CellStress>
+    cell_stresses(const LoadState &load,
+                  std::vector<double> *volumetric_strain = nullptr) const;
 
     /// Mean u_z over the top face [m] (all ranks get the value).
     double mean_top_displacement() const;

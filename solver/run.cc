@@ -1,20 +1,34 @@
+#include <mesh/image_import.h>
 #include <mesh/sphere_generator.h>
 #include <mesh/voxel_io.h>
 #include <mesh/voxel_mesh.h>
 #include <postprocess/field_output.h>
 #include <postprocess/file_utils.h>
+#include <postprocess/interfaces.h>
+#include <postprocess/json.h>
+#include <postprocess/porosity.h>
+#include <postprocess/statistics.h>
 #include <postprocess/summary.h>
 #include <postprocess/vtk_writer.h>
 #include <solver/elasticity.h>
 #include <solver/run.h>
 
 #include <deal.II/base/mpi.h>
+#include <deal.II/base/revision.h>
 #include <deal.II/base/timer.h>
 
+#include <petscversion.h>
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <iostream>
 #include <limits>
 #include <sstream>
@@ -26,6 +40,13 @@ namespace solidanode
 
   namespace
   {
+    volatile std::sig_atomic_t checkpoint_signal = 0;
+
+    extern "C" void on_checkpoint_signal(int signal)
+    {
+      checkpoint_signal = signal;
+    }
+
     /// Run @p f on rank 0; if it throws, every rank throws the same message.
     template <typename F>
     void on_root_or_throw(MPI_Comm comm, F &&f)
@@ -61,12 +82,164 @@ namespace solidanode
                   MPI_UNSIGNED_CHAR, 0, comm);
     }
 
-    std::string phase_column(const std::string &what, const std::string &phase,
-                             const std::string &unit)
+    std::string read_text(const std::string &path)
     {
-      return what + "_" + phase + (unit.empty() ? "" : "_" + unit);
+      std::ifstream in(path, std::ios::binary);
+      return std::string((std::istreambuf_iterator<char>(in)), {});
+    }
+
+    /// FNV-1a hash of the case file, to refuse restarts of a changed case.
+    std::string content_hash(const std::string &text)
+    {
+      std::uint64_t h = 1469598103934665603ULL;
+      for (const unsigned char c : text)
+        {
+          h ^= c;
+          h *= 1099511628211ULL;
+        }
+      char buf[20];
+      std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+      return buf;
+    }
+
+    std::string utc_now()
+    {
+      const std::time_t t = std::time(nullptr);
+      char              buf[32];
+      std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+      return buf;
+    }
+
+    /// Console (rank 0, unless quiet) and log file (rank 0, always).
+    class Log
+    {
+    public:
+      Log(bool root, bool quiet, const std::string &path)
+        : root_(root)
+        , quiet_(quiet)
+      {
+        if (root_)
+          file_.open(path, std::ios::app);
+      }
+      void operator()(const std::string &line)
+      {
+        if (!root_)
+          return;
+        if (!quiet_)
+          std::cout << line << std::endl;
+        if (file_)
+          file_ << line << std::endl;
+      }
+
+    private:
+      bool          root_, quiet_;
+      std::ofstream file_;
+    };
+
+    std::string format_seconds(double s)
+    {
+      char buf[32];
+      if (s < 120)
+        std::snprintf(buf, sizeof buf, "%.0f s", s);
+      else if (s < 7200)
+        std::snprintf(buf, sizeof buf, "%.1f min", s / 60);
+      else
+        std::snprintf(buf, sizeof buf, "%.1f h", s / 3600);
+      return buf;
+    }
+
+    /// The case as resolved (SI units), for run.json.
+    Json resolved_case(const CaseConfig &c, const VoxelImage &image)
+    {
+      Json j = Json::object();
+      j["file"] = c.file;
+      Json &m   = j["microstructure"];
+      m["source"] = c.microstructure.source == MicrostructureSpec::Source::generate ?
+                      "generate" :
+                    c.microstructure.source == MicrostructureSpec::Source::vti ? "vti" :
+                    c.microstructure.source == MicrostructureSpec::Source::raw ? "raw" :
+                                                                                  "other";
+      if (!c.microstructure.file.empty())
+        m["file"] = c.microstructure.file;
+      if (c.microstructure.source == MicrostructureSpec::Source::generate)
+        {
+          const auto &g = c.microstructure.generator;
+          m["seed"]                = static_cast<unsigned long long>(g.seed);
+          m["particle_fraction"]   = g.particle_fraction;
+          m["radius_median_m"]     = g.radius_median;
+          m["radius_log_std"]      = g.radius_log_std;
+          m["allow_overlap"]       = g.allow_overlap;
+          m["pore_fraction"]       = g.pore_fraction;
+          m["pore_radius_m"]       = g.pore_radius;
+        }
+      Json dims = Json::array(), h = Json::array(), origin = Json::array();
+      for (unsigned int d = 0; d < 3; ++d)
+        {
+          dims.push_back(static_cast<unsigned long long>(image.dims[d]));
+          h.push_back(image.voxel_size[d]);
+          origin.push_back(image.origin[d]);
+        }
+      m["dims"]         = dims;
+      m["voxel_size_m"] = h;
+      m["origin_m"]     = origin;
+      Json &fractions   = m["volume_fractions"];
+      for (const auto &[label, f] : image.volume_fractions())
+        fractions[image.phase_names.at(label)] = f;
+
+      Json &mats = j["materials"];
+      for (const auto &[name, mat] : c.materials)
+        {
+          Json &e = mats[name];
+          if (mat.model == MaterialSpec::Model::pore)
+            e["model"] = "pore";
+          else
+            {
+              e["model"] = "linear_elastic";
+              e["E_Pa"]  = mat.E;
+              e["nu"]    = mat.nu;
+            }
+        }
+      j["boundary"]["sides"] = c.boundary.sides == SideCondition::rollers ? "rollers" : "free";
+      j["boundary"]["top"]   = c.boundary.top == TopCondition::pressure     ? "pressure" :
+                               c.boundary.top == TopCondition::displacement ? "displacement" :
+                                                                              "free";
+      Json &steps = j["steps"];
+      steps       = Json::array();
+      for (const auto &s : c.steps)
+        {
+          Json e          = Json::object();
+          e["name"]       = s.name;
+          e["increments"] = s.increments;
+          if (s.top)
+            e[c.boundary.top == TopCondition::pressure ? "top_pressure_Pa" :
+                                                         "top_displacement_m"] = *s.top;
+          for (const auto &[phase, v] : s.eigenstrain)
+            e["eigenstrain"][phase] = v;
+          steps.push_back(e);
+        }
+      Json &o = j["output"];
+      o["directory"]         = c.output.directory;
+      o["every"]             = c.output.every;
+      o["float32"]           = c.output.float32;
+      o["compress"]          = c.output.compress;
+      o["interfaces"]        = c.output.interfaces;
+      o["profiles"]          = c.output.profiles;
+      o["porosity_window_m"] = c.output.porosity_window;
+      o["checkpoint_every"]  = c.output.checkpoint_every;
+      Json &s = j["solver"];
+      s["rtol"]                 = c.solver.linear.relative_tolerance;
+      s["max_iterations"]       = c.solver.linear.max_iterations;
+      s["petsc_options"]        = c.solver.linear.petsc_options;
+      s["pore_stiffness_ratio"] = c.solver.pore_stiffness_ratio;
+      return j;
     }
   } // namespace
+
+  void install_checkpoint_signal_handlers()
+  {
+    std::signal(SIGTERM, on_checkpoint_signal);
+    std::signal(SIGUSR1, on_checkpoint_signal);
+  }
 
   VoxelImage acquire_image(const MicrostructureSpec &spec, MPI_Comm comm)
   {
@@ -77,6 +250,13 @@ namespace solidanode
           case MicrostructureSpec::Source::generate:
             image = generate_spheres(spec.generator);
             break;
+          case MicrostructureSpec::Source::build:
+            {
+              BuildReport report;
+              image = build_microstructure(*spec.build, &report);
+              std::cout << format_report(report) << std::flush;
+              break;
+            }
           case MicrostructureSpec::Source::vti:
             image = read_vti(spec.file);
             break;
@@ -84,10 +264,27 @@ namespace solidanode
             image = read_raw(spec.file, spec.dims, spec.voxel_size, spec.origin,
                              spec.phase_names);
             break;
+          case MicrostructureSpec::Source::tiff:
+            image = read_tiff(spec.file, spec.voxel_size, spec.origin, spec.phase_names);
+            break;
+          case MicrostructureSpec::Source::mhd:
+            image = read_mhd(spec.file,
+                             spec.voxel_size[0] > 0. ?
+                               std::optional<std::array<double, 3>>(spec.voxel_size) :
+                               std::nullopt,
+                             spec.origin_given ?
+                               std::optional<std::array<double, 3>>(spec.origin) :
+                               std::nullopt,
+                             {});
+            break;
         }
+      // remap, crop, downsample (names from the case apply to the result).
+      apply_image_operations(image, spec.operations,
+                             spec.file.empty() ? std::string("microstructure") : spec.file);
       for (const auto &[label, name] : spec.phase_names)
         image.phase_names[label] = name;
-      image.validate(spec.source == MicrostructureSpec::Source::generate ?
+      image.validate(spec.source == MicrostructureSpec::Source::generate ||
+                         spec.source == MicrostructureSpec::Source::build ?
                        std::string("generated microstructure") :
                        spec.file);
     });
@@ -131,8 +328,14 @@ namespace solidanode
   {
     const unsigned int rank    = Utilities::MPI::this_mpi_process(comm);
     const unsigned int n_ranks = Utilities::MPI::n_mpi_processes(comm);
-    const bool         talk    = rank == 0 && !options.quiet;
+    const bool         root    = rank == 0;
     Timer              wall(comm, true);
+    std::map<std::string, double> phase_seconds; // wall time per part of the run
+    auto timed = [&](const std::string &what, const std::function<void()> &f) {
+      Timer t(comm, true);
+      f();
+      phase_seconds[what] += t.wall_time();
+    };
 
     RunResult result;
     result.output_directory = options.output_directory.empty() ?
@@ -141,32 +344,53 @@ namespace solidanode
     const fs::path out(result.output_directory);
     result.pvd_file     = (out / "solution.pvd").string();
     result.summary_file = (out / "summary.csv").string();
+    const std::string checkpoint_file = (out / "checkpoint.json").string();
+    const std::string case_hash       = content_hash(read_text(config.file));
 
-    // Never overwrite earlier results silently.
+    // Never overwrite earlier results silently; a restart needs a checkpoint.
     on_root_or_throw(comm, [&] {
-      if (fs::exists(result.pvd_file) || fs::exists(result.summary_file))
+      const bool has_results =
+        fs::exists(result.pvd_file) || fs::exists(result.summary_file);
+      if (options.restart)
+        {
+          if (!fs::exists(checkpoint_file))
+            throw std::runtime_error("cannot restart: no checkpoint '" + checkpoint_file +
+                                     "' (run without --restart to start afresh)");
+        }
+      else if (has_results || fs::exists(checkpoint_file))
         {
           if (!options.overwrite)
             throw std::runtime_error(
               "output directory '" + result.output_directory +
-              "' already holds results (solution.pvd or summary.csv); "
-              "use --overwrite to replace them or set output.directory / --output");
+              "' already holds results (solution.pvd, summary.csv or checkpoint.json); "
+              "use --restart to continue that run, --overwrite to replace it, or "
+              "another output.directory / --output");
           for (const auto &entry : fs::directory_iterator(out))
             {
               const std::string name = entry.path().filename().string();
-              if (name.rfind("solution", 0) == 0 || name == "pieces" ||
-                  name == "summary.csv")
+              if (name.rfind("solution", 0) == 0 || name.rfind("interfaces", 0) == 0 ||
+                  name.rfind("profiles_", 0) == 0 || name == "pieces" ||
+                  name == "summary.csv" || name == "checkpoint.json" ||
+                  name == "run.json" || name == "solidanode.log" || name == "plots")
                 fs::remove_all(entry.path());
             }
         }
       create_directories((out / "pieces").string());
     });
+    Log log(root, options.quiet, (out / "solidanode.log").string());
+    log("solidanode " SOLIDANODE_VERSION " (" SOLIDANODE_GIT_HASH ") " + utc_now() + ": " +
+        (options.restart ? "restarting " : "running ") + config.file + " on " +
+        std::to_string(n_ranks) + " rank(s)");
 
     // Microstructure.
-    const VoxelImage image = acquire_image(config.microstructure, comm);
-    const auto       histogram = image.histogram();
+    VoxelImage image;
+    timed("image", [&] { image = acquire_image(config.microstructure, comm); });
+    const auto histogram = image.histogram();
+
     // Every rank holds the same image, so every rank reaches the same verdict.
     std::map<unsigned int, ElasticPhase> phases;
+    std::set<unsigned int>               pore_labels;
+    std::set<std::uint8_t>               pore_labels8;
     double min_solid_E = std::numeric_limits<double>::infinity();
     for (const auto &[label, count] : histogram)
       {
@@ -174,19 +398,17 @@ namespace solidanode
         const auto         it   = config.materials.find(name);
         if (it == config.materials.end())
           throw CollectiveError(config.file + ": phase '" + name + "' (label " +
-                                   std::to_string(label) + ", " +
-                                   std::to_string(count) +
-                                   " voxels) has no entry under 'materials'");
+                                std::to_string(label) + ", " + std::to_string(count) +
+                                " voxels) has no entry under 'materials'");
         if (it->second.model == MaterialSpec::Model::linear_elastic)
           min_solid_E = std::min(min_solid_E, it->second.E);
       }
     if (!std::isfinite(min_solid_E))
-      throw CollectiveError(config.file +
-                               ": the image holds no solid phase, only pores");
+      throw CollectiveError(config.file + ": the image holds no solid phase, only pores");
     for (const auto &[label, count] : histogram)
       {
         (void)count;
-        const auto &m = config.materials.at(image.phase_names.at(label));
+        const auto  &m = config.materials.at(image.phase_names.at(label));
         ElasticPhase p;
         p.name = m.name;
         if (m.model == MaterialSpec::Model::pore)
@@ -194,6 +416,8 @@ namespace solidanode
             p.E    = config.solver.pore_stiffness_ratio * min_solid_E;
             p.nu   = 0.;
             p.pore = true;
+            pore_labels.insert(label);
+            pore_labels8.insert(label);
           }
         else
           {
@@ -202,179 +426,482 @@ namespace solidanode
           }
         phases[label] = p;
       }
-    if (config.output.microstructure && rank == 0)
+    if (config.output.microstructure && root && !options.restart)
       write_vti(image, (out / "microstructure.vti").string());
 
     // Mesh and solver.
     parallel::distributed::Triangulation<3> tria(comm);
-    const VoxelMeshInfo mesh_info = create_voxel_mesh(image, tria);
-    ElasticitySolver solver(tria, phases, config.boundary.sides,
-                            config.boundary.top, config.solver.linear);
+    VoxelMeshInfo                           mesh_info;
+    timed("mesh", [&] { mesh_info = create_voxel_mesh(image, tria); });
+    std::unique_ptr<ElasticitySolver> solver;
+    timed("setup", [&] {
+      solver = std::make_unique<ElasticitySolver>(tria, phases, config.boundary.sides,
+                                                  config.boundary.top, config.solver.linear);
+    });
     result.n_cells = tria.n_global_active_cells();
-    result.n_dofs  = solver.n_dofs();
+    result.n_dofs  = solver->n_dofs();
     const double initial_thickness = image.extent()[2];
-    if (talk)
-      std::cout << "solidanode: " << image.dims[0] << "x" << image.dims[1] << "x"
-                << image.dims[2] << " voxels, " << result.n_dofs << " DoFs on "
-                << n_ranks << " rank(s), coarse mesh " << mesh_info.n_coarse_cells
-                << " blocks refined " << mesh_info.n_refinements << " times\n";
+    const double cell_volume =
+      image.voxel_size[0] * image.voxel_size[1] * image.voxel_size[2];
+    log("solidanode: " + std::to_string(image.dims[0]) + "x" + std::to_string(image.dims[1]) +
+        "x" + std::to_string(image.dims[2]) + " voxels, " + std::to_string(result.n_dofs) +
+        " DoFs on " + std::to_string(n_ranks) + " rank(s), coarse mesh " +
+        std::to_string(mesh_info.n_coarse_cells) + " blocks refined " +
+        std::to_string(mesh_info.n_refinements) + " times");
 
-    // Summary columns: global, then per phase (in label order).
+    // Local porosity (reference configuration), once: it depends on the
+    // image only. Computed for the bounding box of the owned cells.
+    std::vector<double> local_porosity;
+    const bool want_local_porosity =
+      (config.output.fields.empty() || config.output.fields.count("local_porosity")) &&
+      !pore_labels.empty();
+    if (want_local_porosity)
+      timed("porosity", [&] {
+        const double window = config.output.porosity_window > 0. ?
+                                config.output.porosity_window :
+                                5. * image.voxel_size[0];
+        const unsigned int half = static_cast<unsigned int>(
+          std::max(0., std::round((window / image.voxel_size[0] - 1.) / 2.)));
+        std::array<std::size_t, 3> lo{{image.dims[0], image.dims[1], image.dims[2]}},
+          hi{{0, 0, 0}};
+        for (const auto &cell : tria.active_cell_iterators())
+          if (cell->is_locally_owned())
+            {
+              const auto ijk = voxel_of(image, cell->center());
+              for (unsigned int d = 0; d < 3; ++d)
+                {
+                  lo[d] = std::min(lo[d], ijk[d]);
+                  hi[d] = std::max(hi[d], ijk[d] + 1);
+                }
+            }
+        local_porosity.assign(tria.n_active_cells(), 0.);
+        if (hi[0] > lo[0])
+          {
+            const auto box = local_fraction(image, pore_labels8, half, lo, hi);
+            for (const auto &cell : tria.active_cell_iterators())
+              if (cell->is_locally_owned())
+                {
+                  const auto ijk = voxel_of(image, cell->center());
+                  local_porosity[cell->active_cell_index()] =
+                    box[(ijk[0] - lo[0]) +
+                        (hi[0] - lo[0]) * ((ijk[1] - lo[1]) + (hi[1] - lo[1]) * (ijk[2] - lo[2]))];
+                }
+          }
+      });
+    const std::vector<double> porosity_per_slice = fraction_per_slice(image, pore_labels8);
+
+    // Summary columns: global, then per phase and per solid phase pair.
     const bool pressure_bc = config.boundary.top == TopCondition::pressure;
-    std::vector<std::string> columns = {
-      "increment", "step", "step_name",
-      pressure_bc ? "applied_pressure_Pa" : "applied_top_displacement_m",
-      "mean_top_displacement_m", "thickness_m", "stack_pressure_Pa"};
+    const std::string applied_column =
+      pressure_bc ? "applied_pressure_Pa" : "applied_top_displacement_m";
+    std::vector<std::string> columns = {"increment", "step", "step_name", applied_column,
+                                        "mean_top_displacement_m", "thickness_m",
+                                        "stack_pressure_Pa", "porosity"};
     for (const auto &[label, p] : phases)
       {
         (void)label;
-        for (const char *what : {"eigenstrain"})
-          columns.push_back(phase_column(what, p.name, ""));
-        columns.push_back(phase_column("mean_hydrostatic_stress", p.name, "Pa"));
-        columns.push_back(phase_column("mean_von_mises", p.name, "Pa"));
-        columns.push_back(phase_column("max_von_mises", p.name, "Pa"));
-        columns.push_back(phase_column("mean_sigma_zz", p.name, "Pa"));
+        for (const std::string &c :
+             {"eigenstrain_" + p.name, "mean_hydrostatic_stress_" + p.name + "_Pa",
+              "mean_von_mises_" + p.name + "_Pa", "p50_von_mises_" + p.name + "_Pa",
+              "p99_von_mises_" + p.name + "_Pa", "max_von_mises_" + p.name + "_Pa",
+              "mean_sigma_zz_" + p.name + "_Pa"})
+          columns.push_back(c);
       }
+    std::vector<std::pair<unsigned int, unsigned int>> solid_pairs;
+    for (const auto &[a, pa] : phases)
+      for (const auto &[b, pb] : phases)
+        if (a < b && !pa.pore && !pb.pore)
+          {
+            solid_pairs.emplace_back(a, b);
+            columns.push_back("contact_area_" + pa.name + "_" + pb.name + "_m2");
+          }
     for (const char *c : {"cg_iterations", "relative_residual", "solve_wall_s"})
       columns.push_back(c);
     CsvTable summary(columns);
 
-    std::vector<std::pair<double, std::string>> pvd;
+    // Load history and outputs, possibly continued from a checkpoint.
+    std::vector<std::pair<double, std::string>> pvd, interfaces_pvd;
     double                                      top = 0.;
     std::map<std::string, double>               eig; // by phase name
-    unsigned int                                increment = 0;
-    for (std::size_t s = 0; s < config.steps.size(); ++s)
+    unsigned int                                done = 0; // increments finished
+    if (options.restart)
       {
-        const StepSpec &step      = config.steps[s];
-        const double    top_start = top;
-        const double    top_end   = step.top.value_or(top);
-        const auto      eig_start = eig;
+        std::string state_text;
+        on_root_or_throw(comm, [&] { state_text = read_text(checkpoint_file); });
+        state_text = Utilities::MPI::broadcast(comm, state_text, 0);
+        try
+          {
+            const YAML::Node state = YAML::Load(state_text);
+            if (state["case_hash"].as<std::string>() != case_hash)
+              throw CollectiveError("cannot restart: the case file " + config.file +
+                                    " changed since the checkpoint in " +
+                                    result.output_directory);
+            done = state["increment"].as<unsigned int>();
+            top  = state["top"].as<double>();
+            for (const auto &e : state["eigenstrain"])
+              eig[e.first.as<std::string>()] = e.second.as<double>();
+            for (const auto &e : state["pvd"])
+              pvd.emplace_back(e[0].as<double>(), e[1].as<std::string>());
+            for (const auto &e : state["interfaces_pvd"])
+              interfaces_pvd.emplace_back(e[0].as<double>(), e[1].as<std::string>());
+          }
+        catch (const YAML::Exception &e)
+          {
+            throw CollectiveError("cannot restart: checkpoint '" + checkpoint_file +
+                                  "' is unreadable: " + e.what());
+          }
+        std::vector<std::vector<std::string>> rows;
+        on_root_or_throw(comm, [&] {
+          if (fs::exists(result.summary_file))
+            rows = CsvTable::read(result.summary_file).rows();
+        });
+        if (root)
+          for (std::size_t r = 0; r < rows.size() && r < done; ++r)
+            {
+              std::map<std::string, std::string> row;
+              for (std::size_t c = 0; c < columns.size() && c < rows[r].size(); ++c)
+                row[columns[c]] = rows[r][c];
+              summary.add_row(row);
+            }
+        log("solidanode: continuing after increment " + std::to_string(done));
+      }
+
+    unsigned int total_increments = 0;
+    for (const auto &s : config.steps)
+      total_increments += s.increments;
+
+    // run.json: written now (status "running") and rewritten at the end.
+    Json record = Json::object();
+    record["program"]["name"]    = "solidanode";
+    record["program"]["version"] = SOLIDANODE_VERSION;
+    record["program"]["git"]     = SOLIDANODE_GIT_HASH;
+    record["libraries"]["deal.II"] = DEAL_II_PACKAGE_VERSION;
+    record["libraries"]["PETSc"] = std::to_string(PETSC_VERSION_MAJOR) + "." +
+                                   std::to_string(PETSC_VERSION_MINOR) + "." +
+                                   std::to_string(PETSC_VERSION_SUBMINOR);
+    record["libraries"]["VTK"]   = vtk_version();
+    record["started_utc"]        = utc_now();
+    record["mpi_ranks"]          = n_ranks;
+    record["restarted_after_increment"] = done;
+    record["mesh"]["cells"]          = static_cast<unsigned long long>(result.n_cells);
+    record["mesh"]["dofs"]           = static_cast<unsigned long long>(result.n_dofs);
+    record["mesh"]["coarse_cells"]   = static_cast<unsigned long long>(mesh_info.n_coarse_cells);
+    record["mesh"]["refinements"]    = mesh_info.n_refinements;
+    record["case"]                   = resolved_case(config, image);
+    record["case_hash"]              = case_hash;
+    record["status"]                 = "running";
+    if (root)
+      atomic_write_text((out / "run.json").string(), record.dump());
+
+    auto write_checkpoint = [&](unsigned int increment) {
+      if (!root)
+        return;
+      Json state = Json::object();
+      state["increment"] = increment;
+      state["case_hash"] = case_hash;
+      state["top"]       = top;
+      state["eigenstrain"] = Json::object();
+      for (const auto &[phase, v] : eig)
+        state["eigenstrain"][phase] = v;
+      for (const char *which : {"pvd", "interfaces_pvd"})
+        {
+          Json &list = state[which];
+          list       = Json::array();
+          for (const auto &[t, f] : (std::string(which) == "pvd" ? pvd : interfaces_pvd))
+            {
+              Json e = Json::array();
+              e.push_back(t);
+              e.push_back(f);
+              list.push_back(e);
+            }
+        }
+      // The small-strain model is path independent: the load position
+      // and the lists of outputs are the whole state.
+      atomic_write_text(checkpoint_file, state.dump());
+    };
+
+    unsigned int increment   = 0;
+    unsigned int run_count   = 0; // increments solved in this run
+    double       solve_total = 0.;
+    bool         stopped     = false;
+    for (std::size_t s = 0; s < config.steps.size() && !stopped; ++s)
+      {
+        const StepSpec &step = config.steps[s];
+        // Values at the start of the step come from replaying the history,
+        // so a restart resumes the ramp exactly.
+        double                        top_start = 0.;
+        std::map<std::string, double> eig_start;
+        {
+          double                        t = 0.;
+          std::map<std::string, double> e;
+          for (std::size_t q = 0; q < s; ++q)
+            {
+              t = config.steps[q].top.value_or(t);
+              for (const auto &[phase, v] : config.steps[q].eigenstrain)
+                e[phase] = v;
+            }
+          top_start = t;
+          eig_start = e;
+        }
+        const double top_end = step.top.value_or(top_start);
         for (unsigned int k = 1; k <= step.increments; ++k)
           {
             ++increment;
             const double alpha = double(k) / step.increments;
             top                = top_start + alpha * (top_end - top_start);
+            eig                = eig_start;
             for (const auto &[phase, target] : step.eigenstrain)
               {
                 const double from = eig_start.count(phase) ? eig_start.at(phase) : 0.;
                 eig[phase]        = from + alpha * (target - from);
               }
+            if (increment <= done)
+              continue; // finished before the restart
+
             LoadState load;
             load.top_value = top;
             for (const auto &[label, p] : phases)
               if (eig.count(p.name))
                 load.eigenstrain[label] = eig.at(p.name);
 
-            const SolveStatistics stats = solver.solve(load);
-            const auto stresses = solver.cell_stresses(load);
+            Timer                 increment_timer(comm, true);
+            SolveStatistics       stats;
+            timed("solve", [&] { stats = solver->solve(load); });
+            std::vector<double>     volumetric;
+            std::vector<CellStress> stresses;
+            timed("stress", [&] { stresses = solver->cell_stresses(load, &volumetric); });
 
-            // Phase statistics.
-            struct Acc
-            {
-              double n = 0, hydro = 0, vm = 0, vm_max = 0, szz = 0;
-            };
-            std::map<unsigned int, Acc> acc;
-            double total_szz = 0, total_n = 0;
+            // Non-finite values never reach a result file.
+            double bad = 0.;
+            for (const auto &cell : tria.active_cell_iterators())
+              if (cell->is_locally_owned())
+                for (double v : stresses[cell->active_cell_index()])
+                  if (!std::isfinite(v))
+                    bad = 1.;
+            if (Utilities::MPI::max(bad, comm) > 0.)
+              throw CollectiveError("non-finite stress at increment " +
+                                    std::to_string(increment) + " (step '" + step.name +
+                                    "'); nothing was written for it");
+
+            // Phase statistics and deformed porosity.
+            std::map<unsigned int, PhaseAccumulator> vm, hydro, szz;
+            double total_szz = 0, total_n = 0, pore_volume = 0, volume = 0;
             for (const auto &cell : tria.active_cell_iterators())
               if (cell->is_locally_owned())
                 {
                   const CellStress &st = stresses[cell->active_cell_index()];
-                  Acc              &a  = acc[cell->material_id()];
-                  a.n += 1;
-                  a.hydro += hydrostatic(st);
-                  a.vm += von_mises(st);
-                  a.vm_max = std::max(a.vm_max, von_mises(st));
-                  a.szz += st[2];
+                  const unsigned int id = cell->material_id();
+                  vm[id].add(von_mises(st));
+                  hydro[id].add(hydrostatic(st));
+                  szz[id].add(st[2]);
                   total_szz += st[2];
                   total_n += 1;
+                  const double v = cell_volume *
+                                   std::max(0., 1. + volumetric[cell->active_cell_index()]);
+                  volume += v;
+                  if (pore_labels.count(id))
+                    pore_volume += v;
                 }
-            total_szz = Utilities::MPI::sum(total_szz, comm);
-            total_n   = Utilities::MPI::sum(total_n, comm);
-            const double uz = solver.mean_top_displacement();
+            total_szz   = Utilities::MPI::sum(total_szz, comm);
+            total_n     = Utilities::MPI::sum(total_n, comm);
+            volume      = Utilities::MPI::sum(volume, comm);
+            pore_volume = Utilities::MPI::sum(pore_volume, comm);
+            const double uz = solver->mean_top_displacement();
+
+            // Interfaces: contact areas and the interface map.
+            const bool write_vtk =
+              increment % config.output.every == 0 || increment == total_increments;
+            PolygonPiece     interface_piece;
+            InterfaceSummary interfaces;
+            timed("interfaces", [&] {
+              interfaces = collect_interfaces(
+                solver->dof_handler(), solver->solution(), stresses, pore_labels,
+                static_cast<unsigned int>(image.dims[2]), image.origin[2],
+                image.voxel_size[2],
+                write_vtk && config.output.interfaces ? &interface_piece : nullptr);
+            });
 
             std::map<std::string, std::string> row;
-            row["increment"] = std::to_string(increment);
-            row["step"]      = std::to_string(s + 1);
-            row["step_name"] = step.name;
-            row[columns[3]]  = CsvTable::format(top);
+            row["increment"]               = std::to_string(increment);
+            row["step"]                    = std::to_string(s + 1);
+            row["step_name"]               = step.name;
+            row[applied_column]            = CsvTable::format(top);
             row["mean_top_displacement_m"] = CsvTable::format(uz);
-            row["thickness_m"] = CsvTable::format(initial_thickness + uz);
-            row["stack_pressure_Pa"] = CsvTable::format(-total_szz / total_n);
+            row["thickness_m"]             = CsvTable::format(initial_thickness + uz);
+            row["stack_pressure_Pa"]       = CsvTable::format(-total_szz / total_n);
+            row["porosity"] = CsvTable::format(volume > 0 ? pore_volume / volume : 0.);
             for (const auto &[label, p] : phases)
               {
-                Acc a = acc[label];
-                a.n      = Utilities::MPI::sum(a.n, comm);
-                a.hydro  = Utilities::MPI::sum(a.hydro, comm);
-                a.vm     = Utilities::MPI::sum(a.vm, comm);
-                a.szz    = Utilities::MPI::sum(a.szz, comm);
-                a.vm_max = Utilities::MPI::max(a.vm_max, comm);
-                const double n = std::max(a.n, 1.);
-                row[phase_column("eigenstrain", p.name, "")] =
+                vm[label].reduce(comm);
+                hydro[label].reduce(comm);
+                szz[label].reduce(comm);
+                row["eigenstrain_" + p.name] =
                   CsvTable::format(eig.count(p.name) ? eig.at(p.name) : 0.);
-                row[phase_column("mean_hydrostatic_stress", p.name, "Pa")] =
-                  CsvTable::format(a.hydro / n);
-                row[phase_column("mean_von_mises", p.name, "Pa")] =
-                  CsvTable::format(a.vm / n);
-                row[phase_column("max_von_mises", p.name, "Pa")] =
-                  CsvTable::format(a.vm_max);
-                row[phase_column("mean_sigma_zz", p.name, "Pa")] =
-                  CsvTable::format(a.szz / n);
+                row["mean_hydrostatic_stress_" + p.name + "_Pa"] =
+                  CsvTable::format(hydro[label].mean());
+                row["mean_von_mises_" + p.name + "_Pa"] = CsvTable::format(vm[label].mean());
+                row["p50_von_mises_" + p.name + "_Pa"] =
+                  CsvTable::format(vm[label].histogram.quantile(0.5));
+                row["p99_von_mises_" + p.name + "_Pa"] =
+                  CsvTable::format(vm[label].histogram.quantile(0.99));
+                row["max_von_mises_" + p.name + "_Pa"] = CsvTable::format(vm[label].max);
+                row["mean_sigma_zz_" + p.name + "_Pa"] = CsvTable::format(szz[label].mean());
+              }
+            for (const auto &pair : solid_pairs)
+              {
+                const auto it = interfaces.contact_area.find(pair);
+                row["contact_area_" + phases.at(pair.first).name + "_" +
+                    phases.at(pair.second).name + "_m2"] =
+                  CsvTable::format(it == interfaces.contact_area.end() ? 0. : it->second);
               }
             row["cg_iterations"]     = std::to_string(stats.iterations);
             row["relative_residual"] = CsvTable::format(stats.relative_residual);
-            row["solve_wall_s"] = CsvTable::format(
-              stats.assemble_seconds + stats.setup_seconds + stats.solve_seconds);
-            summary.add_row(row);
+            row["solve_wall_s"] = CsvTable::format(stats.assemble_seconds +
+                                                   stats.setup_seconds + stats.solve_seconds);
+            if (root)
+              summary.add_row(row);
 
-            // Volume output.
-            const bool last = (s + 1 == config.steps.size()) && k == step.increments;
-            if (increment % config.output.every == 0 || last)
-              {
-                char base[32];
-                std::snprintf(base, sizeof base, "solution_%05u", increment);
-                char piece_name[64];
-                std::snprintf(piece_name, sizeof piece_name, "pieces/%s_r%05u.vtu",
-                              base, rank);
-                const UnstructuredPiece piece = make_elasticity_piece(
-                  solver.dof_handler(), solver.solution(), stresses, false);
-                write_vtu(piece, (out / piece_name).string());
-                MPI_Barrier(comm);
-                if (rank == 0)
-                  {
-                    std::vector<std::string> pieces;
-                    for (unsigned int r = 0; r < n_ranks; ++r)
+            // Volume and interface output, profiles.
+            timed("output", [&] {
+              char base[32];
+              std::snprintf(base, sizeof base, "%05u", increment);
+              const VtkOptions vtk_options{config.output.compress};
+              auto piece_name = [&](const char *kind, unsigned int r, const char *ext) {
+                char name[96];
+                std::snprintf(name, sizeof name, "pieces/%s_%s_r%05u.%s", kind, base, r, ext);
+                return std::string(name);
+              };
+              if (write_vtk)
+                {
+                  CellFields cell_fields;
+                  cell_fields.stress            = &stresses;
+                  cell_fields.volumetric_strain = &volumetric;
+                  cell_fields.local_porosity =
+                    want_local_porosity ? &local_porosity : nullptr;
+                  const UnstructuredPiece piece =
+                    make_elasticity_piece(solver->dof_handler(), solver->solution(),
+                                          cell_fields, config.output.fields,
+                                          config.output.float32);
+                  write_vtu(piece, (out / piece_name("solution", rank, "vtu")).string(),
+                            vtk_options);
+                  if (config.output.interfaces)
+                    write_vtp(interface_piece,
+                              (out / piece_name("interfaces", rank, "vtp")).string(),
+                              vtk_options);
+                  MPI_Barrier(comm); // all pieces exist before the index files
+                  if (root)
+                    {
+                      std::vector<std::string> pieces, ipieces;
+                      for (unsigned int r = 0; r < n_ranks; ++r)
+                        {
+                          pieces.push_back(piece_name("solution", r, "vtu"));
+                          ipieces.push_back(piece_name("interfaces", r, "vtp"));
+                        }
+                      const std::string pvtu = std::string("solution_") + base + ".pvtu";
+                      write_pvtu((out / pvtu).string(), pieces, piece);
+                      pvd.emplace_back(double(increment), pvtu);
+                      write_pvd(result.pvd_file, pvd);
+                      if (config.output.interfaces)
+                        {
+                          const std::string pvtp = std::string("interfaces_") + base + ".pvtp";
+                          write_pvtp((out / pvtp).string(), ipieces, interface_piece);
+                          interfaces_pvd.emplace_back(double(increment), pvtp);
+                          write_pvd((out / "interfaces.pvd").string(), interfaces_pvd);
+                        }
+                    }
+                }
+              if (config.output.profiles && write_vtk)
+                {
+                  // Per z layer: porosity (reference), mean sigma_zz and
+                  // von Mises of the solid, solid contact area.
+                  const std::size_t   nz = image.dims[2];
+                  std::vector<double> sums(3 * nz, 0.);
+                  for (const auto &cell : tria.active_cell_iterators())
+                    if (cell->is_locally_owned() && !pore_labels.count(cell->material_id()))
                       {
-                        char name[64];
-                        std::snprintf(name, sizeof name, "pieces/%s_r%05u.vtu", base, r);
-                        pieces.push_back(name);
+                        const std::size_t k = voxel_of(image, cell->center())[2];
+                        const CellStress &st = stresses[cell->active_cell_index()];
+                        sums[3 * k] += 1.;
+                        sums[3 * k + 1] += st[2];
+                        sums[3 * k + 2] += von_mises(st);
                       }
-                    write_pvtu((out / (std::string(base) + ".pvtu")).string(), pieces,
-                               piece);
-                    pvd.emplace_back(double(increment), std::string(base) + ".pvtu");
-                    write_pvd(result.pvd_file, pvd);
-                  }
-              }
-            if (rank == 0)
-              summary.write(result.summary_file);
+                  MPI_Allreduce(MPI_IN_PLACE, sums.data(), static_cast<int>(sums.size()),
+                                MPI_DOUBLE, MPI_SUM, comm);
+                  if (root)
+                    {
+                      CsvTable profile({"slice", "z_m", "porosity", "solid_mean_sigma_zz_Pa",
+                                        "solid_mean_von_mises_Pa", "contact_area_m2"});
+                      for (std::size_t k = 0; k < nz; ++k)
+                        {
+                          const double n = std::max(sums[3 * k], 1.);
+                          profile.add_row(
+                            {{"slice", std::to_string(k)},
+                             {"z_m", CsvTable::format(image.origin[2] +
+                                                      (k + 0.5) * image.voxel_size[2])},
+                             {"porosity", CsvTable::format(porosity_per_slice[k])},
+                             {"solid_mean_sigma_zz_Pa", CsvTable::format(sums[3 * k + 1] / n)},
+                             {"solid_mean_von_mises_Pa", CsvTable::format(sums[3 * k + 2] / n)},
+                             {"contact_area_m2",
+                              CsvTable::format(interfaces.contact_area_per_slice[k])}});
+                        }
+                      profile.write((out / (std::string("profiles_") + base + ".csv")).string());
+                    }
+                }
+              if (root)
+                summary.write(result.summary_file);
+            });
 
-            if (talk)
-              std::printf("step %zu/%zu '%s' increment %u: %s %.4g %s, thickness "
-                          "%.6g um, %u CG its (res %.1e), %.2f s\n",
-                          s + 1, config.steps.size(), step.name.c_str(), increment,
+            ++run_count;
+            const double this_increment = increment_timer.wall_time();
+            solve_total += this_increment;
+            const double eta =
+              solve_total / run_count * double(total_increments - increment);
+            char line[320];
+            std::snprintf(line, sizeof line,
+                          "[%u/%u] step %zu '%s': %s %.4g %s, thickness %.6g um, stack "
+                          "pressure %.4g MPa, %u CG its, %.2f s, ETA %s",
+                          increment, total_increments, s + 1, step.name.c_str(),
                           pressure_bc ? "top pressure" : "top displacement",
-                          pressure_bc ? top / 1e6 : top * 1e6,
-                          pressure_bc ? "MPa" : "um", (initial_thickness + uz) * 1e6,
-                          stats.iterations, stats.relative_residual,
-                          stats.assemble_seconds + stats.setup_seconds +
-                            stats.solve_seconds);
+                          pressure_bc ? top / 1e6 : top * 1e6, pressure_bc ? "MPa" : "um",
+                          (initial_thickness + uz) * 1e6, -total_szz / total_n / 1e6,
+                          stats.iterations, this_increment,
+                          format_seconds(eta).c_str());
+            log(line);
             result.final_thickness = initial_thickness + uz;
+
+            // Checkpoints: at the chosen interval, on a signal, at the end of
+            // a chunk (max_increments), and at the very end.
+            const bool signal = Utilities::MPI::max(int(checkpoint_signal), comm) != 0;
+            const bool chunk_end =
+              options.max_increments > 0 && run_count >= options.max_increments;
+            const bool interval = config.output.checkpoint_every > 0 &&
+                                  increment % config.output.checkpoint_every == 0;
+            if (signal || chunk_end || interval || increment == total_increments)
+              timed("checkpoint", [&] { write_checkpoint(increment); });
+            if ((signal || chunk_end) && increment < total_increments)
+              {
+                log(std::string("solidanode: stopped after increment ") +
+                    std::to_string(increment) + (signal ? " on a signal" : "") +
+                    "; checkpoint written, continue with --restart");
+                stopped = true;
+                break;
+              }
           }
       }
     result.n_increments = increment;
-    if (talk)
-      std::cout << "solidanode: done in " << wall.wall_time() << " s; open "
-                << result.pvd_file << " in ParaView; table " << result.summary_file
-                << "\n";
+    result.completed    = !stopped;
+
+    record["status"]          = stopped ? "stopped (checkpoint written)" : "finished";
+    record["finished_utc"]    = utc_now();
+    record["wall_seconds"]    = wall.wall_time();
+    record["increments_run"]  = run_count;
+    for (const auto &[what, seconds] : phase_seconds)
+      record["wall_seconds_by_part"][what] = seconds;
+    if (root)
+      atomic_write_text((out / "run.json").string(), record.dump());
+    log("solidanode: " + std::string(stopped ? "stopped" : "done") + " in " +
+        format_seconds(wall.wall_time()) + "; open " + result.pvd_file +
+        " in ParaView; table " + result.summary_file);
     return result;
   }
 } // namespace solidanode

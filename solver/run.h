@@ -18,6 +18,11 @@ namespace solidanode
     std::string output_directory; ///< overrides output.directory when set
     bool        overwrite = false; ///< replace the results of an earlier run
     bool        quiet     = false; ///< no progress lines
+    /// Continue from the checkpoint in the output directory.
+    bool        restart   = false;
+    /// Stop (with a checkpoint) after this many increments in this run; 0 =
+    /// no limit. For tests of restart and for chunked batch jobs.
+    unsigned int max_increments = 0;
   };
 
   struct RunResult
@@ -29,7 +34,14 @@ namespace solidanode
     std::size_t  n_cells      = 0;
     std::size_t  n_dofs       = 0;
     double       final_thickness = 0.; ///< [m]
+    /// False if the run stopped early (signal or max_increments) after
+    /// writing a checkpoint; `--restart` continues it.
+    bool         completed = true;
   };
+
+  /// Set by SIGTERM / SIGUSR1 (what batch schedulers send before the
+  /// wall-time kill): the run checkpoints after the current increment.
+  void install_checkpoint_signal_handlers();
 
   /// Build the case's voxel image on rank 0 (generate or read) and broadcast
   /// it. Any error on rank 0 is rethrown on every rank with the same message.

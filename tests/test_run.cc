@@ -15,7 +15,11 @@
 #include <vtkNew.h>
 #include <vtkPointData.h>
 #include <vtkUnstructuredGrid.h>
+#include <vtkPolyData.h>
+#include <vtkXMLPPolyDataReader.h>
 #include <vtkXMLPUnstructuredGridReader.h>
+
+#include <yaml-cpp/yaml.h>
 
 #include <filesystem>
 #include <fstream>
@@ -141,6 +145,72 @@ TEST(Run, SmallCaseWritesReadableOutputs)
             EXPECT_LT(std::stod(row[col("thickness_m")]), 4e-6);
         }
       EXPECT_EQ(table.rows()[2][col("eigenstrain_Si")], "0.01");
+
+      // The interface map: its Si/LPSCl faces in contact add up to the
+      // contact area in summary.csv; percentiles are ordered.
+      std::ifstream     ipvd(fs::path(result.output_directory) / "interfaces.pvd");
+      const std::string itext((std::istreambuf_iterator<char>(ipvd)), {});
+      std::vector<std::string> ifiles;
+      for (auto it = std::sregex_iterator(itext.begin(), itext.end(), entry);
+           it != std::sregex_iterator(); ++it)
+        ifiles.push_back((*it)[1]);
+      ASSERT_EQ(ifiles.size(), 3u);
+      vtkNew<vtkXMLPPolyDataReader> ireader;
+      ireader->SetFileName((fs::path(result.output_directory) / ifiles.back()).c_str());
+      ireader->Update();
+      vtkPolyData *faces = ireader->GetOutput();
+      for (const char *name : {"phase_pair", "phase_a", "phase_b", "area_m2",
+                               "normal_traction_Pa", "contact_state"})
+        ASSERT_NE(faces->GetCellData()->GetArray(name), nullptr) << name;
+      double si_lpscl = 0., any = 0.;
+      for (vtkIdType c = 0; c < faces->GetNumberOfCells(); ++c)
+        {
+          const auto a = faces->GetCellData()->GetArray("phase_a")->GetTuple1(c);
+          const auto b = faces->GetCellData()->GetArray("phase_b")->GetTuple1(c);
+          const auto st = faces->GetCellData()->GetArray("contact_state")->GetTuple1(c);
+          const auto ar = faces->GetCellData()->GetArray("area_m2")->GetTuple1(c);
+          any += ar;
+          if (a == 1 && b == 2 && st == 1)
+            si_lpscl += ar;
+          if (a == 0) // pore faces are free surfaces
+            EXPECT_EQ(st, 0);
+        }
+      const double summary_contact = std::stod(table.rows()[2][col("contact_area_Si_LPSCl_m2")]);
+      EXPECT_GT(summary_contact, 0.);
+      EXPECT_NEAR(si_lpscl, summary_contact, 1e-9 * summary_contact);
+      EXPECT_GT(any, si_lpscl); // pore surfaces are there too
+      for (const char *phase : {"Si", "LPSCl"})
+        {
+          const std::string p = phase;
+          const double p50 = std::stod(table.rows()[2][col("p50_von_mises_" + p + "_Pa")]);
+          const double p99 = std::stod(table.rows()[2][col("p99_von_mises_" + p + "_Pa")]);
+          const double mx  = std::stod(table.rows()[2][col("max_von_mises_" + p + "_Pa")]);
+          EXPECT_GT(p50, 0.);
+          EXPECT_LE(p50, p99);
+          EXPECT_LE(p99, mx * 1.01); // histogram bins are 0.6 % wide
+        }
+      // Pores shrink under pressure: porosity below the image value 0.04.
+      const double porosity = std::stod(table.rows()[1][col("porosity")]);
+      EXPECT_GT(porosity, 0.);
+      EXPECT_LT(porosity, image.volume_fractions().at(0));
+
+      // Profiles: one row per z layer, porosity of the layers averages to
+      // the image porosity.
+      const CsvTable profile = CsvTable::read(
+        (fs::path(result.output_directory) / "profiles_00003.csv").string());
+      ASSERT_EQ(profile.n_rows(), 8u);
+      double mean_porosity = 0.;
+      for (const auto &r : profile.rows())
+        mean_porosity += std::stod(r[2]) / 8.;
+      EXPECT_NEAR(mean_porosity, image.volume_fractions().at(0), 1e-12);
+
+      // run.json holds the resolved case in SI units and the versions.
+      const YAML::Node record =
+        YAML::LoadFile((fs::path(result.output_directory) / "run.json").string());
+      EXPECT_EQ(record["status"].as<std::string>(), "finished");
+      EXPECT_DOUBLE_EQ(record["case"]["materials"]["Si"]["E_Pa"].as<double>(), 90e9);
+      EXPECT_EQ(record["mesh"]["dofs"].as<std::size_t>(), result.n_dofs);
+      EXPECT_FALSE(record["libraries"]["deal.II"].as<std::string>().empty());
       // Swelling at fixed pressure thickens the cell.
       EXPECT_GT(std::stod(table.rows()[2][col("thickness_m")]),
                 std::stod(table.rows()[1][col("thickness_m")]));
@@ -189,5 +259,60 @@ TEST(Run, CaseErrorsNameLineAndKey)
       EXPECT_NE(m.find("units.yaml:12:"), std::string::npos) << m;
       EXPECT_NE(m.find("materials.LPSCl.E"), std::string::npos) << m;
       EXPECT_NE(m.find("pressure"), std::string::npos) << m;
+    }
+}
+
+TEST(Run, RestartFromCheckpointMatchesUninterruptedRun)
+{
+  // The same case in two directories: straight through, and stopped after
+  // two increments then restarted (possibly the cause of a wall-time kill).
+  std::string text = small_case;
+  text.replace(text.find("  - {name: swell, eigenstrain: {Si: 0.01}}"), 42,
+               "  - {name: swell, increments: 2, eigenstrain: {Si: 0.01}}");
+  const CaseConfig config = read_case_string(text, "restart.yaml");
+  RunOptions       straight;
+  straight.output_directory = output_dir("straight");
+  straight.quiet            = true;
+  clean(straight.output_directory);
+  ASSERT_TRUE(run_case(config, straight, MPI_COMM_WORLD).completed);
+
+  RunOptions chunk = straight;
+  chunk.output_directory = output_dir("chunked");
+  chunk.max_increments   = 2;
+  clean(chunk.output_directory);
+  const RunResult first = run_case(config, chunk, MPI_COMM_WORLD);
+  EXPECT_FALSE(first.completed);
+  EXPECT_EQ(first.n_increments, 2u);
+  // Without --restart or --overwrite the directory is protected.
+  chunk.max_increments = 0;
+  EXPECT_THROW(run_case(config, chunk, MPI_COMM_WORLD), CollectiveError);
+  chunk.restart = true;
+  const RunResult second = run_case(config, chunk, MPI_COMM_WORLD);
+  EXPECT_TRUE(second.completed);
+  EXPECT_EQ(second.n_increments, 4u);
+
+  if (dealii::Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+    {
+      const CsvTable a = CsvTable::read(straight.output_directory + "/summary.csv");
+      const CsvTable b = CsvTable::read(chunk.output_directory + "/summary.csv");
+      ASSERT_EQ(a.n_rows(), 4u);
+      ASSERT_EQ(b.n_rows(), 4u);
+      ASSERT_EQ(a.columns(), b.columns());
+      for (std::size_t r = 0; r < 4; ++r)
+        for (std::size_t c = 0; c < a.columns().size(); ++c)
+          {
+            const std::string &name = a.columns()[c];
+            if (name == "cg_iterations" || name == "relative_residual" ||
+                name == "solve_wall_s" || name == "step_name")
+              continue;
+            const double x = std::stod(a.rows()[r][c]), y = std::stod(b.rows()[r][c]);
+            EXPECT_NEAR(x, y, 1e-6 * std::max(std::abs(x), 1e-3)) << name << " row " << r;
+          }
+      // Both series list the same four outputs.
+      std::ifstream     pa(straight.output_directory + "/solution.pvd"),
+                        pb(chunk.output_directory + "/solution.pvd");
+      const std::string ta((std::istreambuf_iterator<char>(pa)), {}),
+                        tb((std::istreambuf_iterator<char>(pb)), {});
+      EXPECT_EQ(ta, tb);
     }
 }
