@@ -17,6 +17,7 @@
 #include <vtkStringArray.h>
 #include <vtkType.h>
 #include <vtkUnsignedCharArray.h>
+#include <vtkXMLDataElement.h>
 #include <vtkXMLDataParser.h>
 #include <vtkXMLFileReadTester.h>
 #include <vtkXMLImageDataReader.h>
@@ -224,6 +225,53 @@ namespace solidanode
         throw bad("has an empty name");
       return {static_cast<std::uint8_t>(label), name};
     }
+
+    /// Whether the XML tree below @p element has an element named @p name.
+    bool has_element(vtkXMLDataElement *element, const char *name)
+    {
+      if (element == nullptr)
+        return false;
+      if (element->GetName() != nullptr && std::strcmp(element->GetName(), name) == 0)
+        return true;
+      for (int i = 0; i < element->GetNumberOfNestedElements(); ++i)
+        if (has_element(element->GetNestedElement(i), name))
+          return true;
+      return false;
+    }
+
+    /**
+     * Throws std::runtime_error (via @p fail) for a data array that VTK 9.1
+     * would crash on instead of reporting: one without a valid "format"
+     * attribute, or an "appended" one without an offset or without an
+     * AppendedData section (found by fuzzing, fuzz/fuzz_vti_reader.cc).
+     */
+    template <typename Fail>
+    void check_data_arrays(vtkXMLDataElement *element, const bool has_appended,
+                           const Fail &fail, const int depth = 0)
+    {
+      if (element == nullptr || depth > 64)
+        return;
+      const char *name = element->GetName();
+      if (name != nullptr &&
+          (std::strcmp(name, "DataArray") == 0 || std::strcmp(name, "Array") == 0))
+        {
+          const char *array  = element->GetAttribute("Name");
+          const char *format = element->GetAttribute("format");
+          const std::string which =
+            std::string("the array '") + (array != nullptr ? array : "(unnamed)") + "'";
+          if (format == nullptr ||
+              (std::strcmp(format, "ascii") != 0 && std::strcmp(format, "binary") != 0 &&
+               std::strcmp(format, "appended") != 0))
+            throw fail(which + " has format '" + (format != nullptr ? format : "") +
+                       "', expected ascii, binary or appended");
+          if (std::strcmp(format, "appended") == 0 &&
+              (element->GetAttribute("offset") == nullptr || !has_appended))
+            throw fail(which + " is 'appended' but the file has no offset or no "
+                               "AppendedData section for it");
+        }
+      for (int i = 0; i < element->GetNumberOfNestedElements(); ++i)
+        check_data_arrays(element->GetNestedElement(i), has_appended, fail, depth + 1);
+    }
   } // namespace
 
 
@@ -271,9 +319,15 @@ namespace solidanode
     // Reading the header creates the decompressor named in the file; watch
     // it too, so that corrupt compressed data is reported through us.
     reader->UpdateInformation();
+    if (!errors.empty() || reader->GetErrorCode() != 0)
+      throw fail(errors.first("VTK could not read its header"));
     if (vtkXMLDataParser *parser = reader->GetXMLParser())
-      if (vtkDataCompressor *compressor = parser->GetCompressor())
-        errors.observe(compressor);
+      {
+        if (vtkDataCompressor *compressor = parser->GetCompressor())
+          errors.observe(compressor);
+        vtkXMLDataElement *root = parser->GetRootElement();
+        check_data_arrays(root, has_element(root, "AppendedData"), fail);
+      }
     reader->Update();
     vtkImageData *data = reader->GetOutput();
     if (!errors.empty() || reader->GetErrorCode() != 0 || data == nullptr)

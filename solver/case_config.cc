@@ -1,6 +1,7 @@
 #include <solver/case_config.h>
 #include <solver/yaml_input.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <limits>
 
@@ -17,6 +18,14 @@ namespace solidanode
       if (p.is_absolute())
         return p.string();
       return (fs::path(node.file()).parent_path() / p).lexically_normal().string();
+    }
+
+    /// A number as a user would write it ("0.5", "3", "-9e+10"), for messages.
+    std::string number_text(const double x)
+    {
+      char buffer[32];
+      std::snprintf(buffer, sizeof(buffer), "%g", x);
+      return buffer;
     }
 
     std::array<std::size_t, 3> read_dims(const InputNode &node)
@@ -63,7 +72,7 @@ namespace solidanode
       const InputNode c = node.child(key);
       const double    v = c.as_quantity(Dimension::dimensionless);
       if (!(v >= 0. && v < 1.))
-        c.fail("found " + std::to_string(v) + ", expected a fraction in [0, 1)");
+        c.fail("found " + number_text(v) + ", expected a fraction in [0, 1)");
       return v;
     }
 
@@ -184,12 +193,14 @@ namespace solidanode
       const InputNode e = node.child("E");
       mat.E             = e.as_quantity(Dimension::pressure);
       if (!(mat.E > 0.))
-        e.fail("found a Young's modulus <= 0, expected a positive stress like '22 GPa'");
+        e.fail("found a Young's modulus of " + number_text(mat.E) +
+               " Pa, expected a positive stress like '22 GPa'");
       const InputNode nu = node.child("nu");
       mat.nu             = nu.as_quantity(Dimension::dimensionless);
       if (!(mat.nu > -1. && mat.nu < 0.5))
-        nu.fail("found " + std::to_string(mat.nu) +
-                ", expected a Poisson ratio in (-1, 0.5)");
+        nu.fail("found " + number_text(mat.nu) +
+                ", expected a Poisson ratio in (-1, 0.5) (the model is "
+                "compressible linear elasticity)");
       return mat;
     }
 
@@ -197,6 +208,11 @@ namespace solidanode
     {
       CaseConfig c;
       c.file           = root.file();
+      if (root.is_null())
+        throw InputError(root.file() +
+                         ":1:1: the case file is empty, expected the sections "
+                         "'microstructure', 'materials' and 'steps' "
+                         "(see docs/input.md)");
       c.microstructure = read_microstructure(root.child("microstructure"));
 
       const InputNode mats = root.child("materials");
@@ -256,7 +272,7 @@ namespace solidanode
                   v.fail("phase '" + phase + "' has no entry under 'materials'");
                 const double x = v.as_quantity(Dimension::dimensionless);
                 if (!(x > -0.5 && x < 0.5))
-                  v.fail("found " + std::to_string(x) +
+                  v.fail("found " + number_text(x) +
                          ", expected a small-strain eigenstrain in (-0.5, 0.5)");
                 step.eigenstrain[phase] = x;
               }
@@ -306,5 +322,45 @@ namespace solidanode
   CaseConfig read_case_string(const std::string &text, const std::string &source_name)
   {
     return read(InputNode::load_string(text, source_name));
+  }
+
+  void check_image_phases(const CaseConfig &config, const VoxelImage &image)
+  {
+    const auto histogram = image.histogram();
+    std::string names;
+    for (const auto &[label, count] : histogram)
+      {
+        const auto it = image.phase_names.find(label);
+        const std::string name = it == image.phase_names.end() ? "" : it->second;
+        names += (names.empty() ? "" : ", ") + std::to_string(label) + "=" +
+                 (name.empty() ? std::string("(unnamed)") : name);
+        if (name.empty())
+          throw InputError(config.file + ": the image has label " +
+                           std::to_string(label) + " (" + std::to_string(count) +
+                           " voxels) without a phase name; name it under "
+                           "'microstructure.phases'");
+        if (config.materials.count(name) == 0)
+          throw InputError(config.file + ": key 'materials." + name + "': phase '" +
+                           name + "' (label " + std::to_string(label) + ", " +
+                           std::to_string(count) +
+                           " voxels) has no entry under 'materials'; add one, "
+                           "e.g. '" + name + ": {E: 22 GPa, nu: 0.3}'");
+      }
+    for (const auto &[name, material] : config.materials)
+      {
+        (void)material;
+        bool present = false;
+        for (const auto &[label, count] : histogram)
+          {
+            const auto it = image.phase_names.find(label);
+            present = present || (count > 0 && it != image.phase_names.end() &&
+                                  it->second == name);
+          }
+        if (!present)
+          throw InputError(config.file + ": key 'materials." + name + "': phase '" +
+                           name + "' has volume fraction 0 in the image (phases "
+                           "present: " + names + "); remove it from 'materials' "
+                           "or check the microstructure's phase names and labels");
+      }
   }
 } // namespace solidanode

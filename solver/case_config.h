@@ -98,4 +98,12 @@ namespace solidanode
   /// relative file names (its directory).
   CaseConfig read_case_string(const std::string &text,
                               const std::string &source_name);
+
+  /// Check a case's materials against its image (after the image is built or
+  /// read): every label in the image must name a phase that has a material,
+  /// and every material must occupy at least one voxel (a listed phase with
+  /// volume fraction zero is almost always a typo or a wrong label map).
+  /// Throws InputError naming the case file, the phase, its label and voxel
+  /// count and what to change.
+  void check_image_phases(const CaseConfig &config, const VoxelImage &image);
 } // namespace solidanode

@@ -11,6 +11,8 @@
 //    at the key they belong to.
 #include <solver/yaml_input.h>
 
+#include <yaml-cpp/eventhandler.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -21,6 +23,7 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <sstream>
 #include <system_error>
 #include <utility>
 
@@ -321,12 +324,89 @@ namespace solidanode
         }
     }
 
-    std::vector<YAML::Node> parse_documents(const std::string &text,
-                                            const std::string &source_name)
+    /// Parser events of no interest: the pre-scan in parse_document() only
+    /// looks at where documents start.
+    struct DocumentScanner : YAML::EventHandler
+    {
+      std::vector<YAML::Mark> starts;
+      /// Where each document's content starts (its start if it has none).
+      std::vector<YAML::Mark> contents;
+      void OnDocumentStart(const YAML::Mark &mark) override
+      {
+        starts.push_back(mark);
+        contents.push_back(mark);
+        first_node = true;
+      }
+      void OnDocumentEnd() override {}
+      void OnNull(const YAML::Mark &m, YAML::anchor_t) override { node(m); }
+      void OnAlias(const YAML::Mark &m, YAML::anchor_t) override { node(m); }
+      void OnScalar(const YAML::Mark &m, const std::string &, YAML::anchor_t,
+                    const std::string &) override { node(m); }
+      void OnSequenceStart(const YAML::Mark &m, const std::string &,
+                           YAML::anchor_t, YAML::EmitterStyle::value) override
+      {
+        node(m);
+      }
+      void OnSequenceEnd() override {}
+      void OnMapStart(const YAML::Mark &m, const std::string &, YAML::anchor_t,
+                      YAML::EmitterStyle::value) override
+      {
+        node(m);
+      }
+      void OnMapEnd() override {}
+
+    private:
+      bool first_node = false;
+      void node(const YAML::Mark &m)
+      {
+        if (first_node && !contents.empty())
+          contents.back() = m;
+        first_node = false;
+      }
+    };
+
+    /**
+     * The one document in @p text (a null node for an empty file). A second
+     * document or a syntax error is an InputError.
+     *
+     * YAML::LoadAll() is not used: on a stray ',' outside brackets (e.g. a
+     * line ",,") yaml-cpp 0.7 returns an endless series of empty documents
+     * without advancing, and LoadAll() loops until memory runs out. Here the
+     * documents are counted first, at most two, and a document that starts
+     * where the previous one started is reported as the syntax error it is.
+     */
+    YAML::Node parse_document(const std::string &text,
+                              const std::string &source_name)
     {
       try
         {
-          return YAML::LoadAll(text);
+          std::istringstream in(text);
+          YAML::Parser       parser(in);
+          DocumentScanner    scanner;
+          while (scanner.starts.size() < 2 && parser.HandleNextDocument(scanner))
+            {
+            }
+          if (scanner.starts.size() == 2)
+            {
+              const YAML::Mark &first = scanner.starts[0], &second = scanner.starts[1];
+              if (second.pos == first.pos)
+                {
+                  const std::string what =
+                    second.pos >= 0 && std::size_t(second.pos) < text.size() ?
+                      "unexpected '" + text.substr(std::size_t(second.pos), 1) + "'" :
+                      std::string("unexpected character");
+                  throw InputError(format_error(
+                    source_name, second, "",
+                    "YAML syntax error: " + what +
+                      " (a ',' separates entries only inside [...] or {...})"));
+                }
+              throw InputError(format_error(source_name,
+                                            scanner.contents[1],
+                                            "",
+                                            "found a second YAML document ('---'), "
+                                            "expected one document per file"));
+            }
+          return YAML::Load(text);
         }
       catch (const YAML::Exception &e)
         {
@@ -377,17 +457,8 @@ namespace solidanode
   InputNode InputNode::load_string(const std::string &text,
                                    const std::string &source_name)
   {
-    const std::vector<YAML::Node> documents =
-      parse_documents(text, source_name);
-    if (documents.size() > 1)
-      throw InputError(format_error(source_name,
-                                    documents[1].Mark(),
-                                    "",
-                                    "found a second YAML document ('---'), "
-                                    "expected one document per file"));
-
     // An empty file is an empty (null) document.
-    const YAML::Node root = documents.empty() ? YAML::Node() : documents[0];
+    const YAML::Node root = parse_document(text, source_name);
     validate(root, source_name, "");
     return InputNode(root,
                      source_name,

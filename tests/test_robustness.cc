@@ -1,0 +1,103 @@
+// Robustness (issue 8): the check of a case's materials against its image,
+// and regression tests for inputs found by the fuzzers (fuzz/). The
+// bad-input corpus in tests/bad_inputs/ covers the command line end to end.
+#include <solver/case_config.h>
+#include <solver/yaml_input.h>
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+
+using namespace solidanode;
+
+namespace
+{
+  const char *const base_case = R"(microstructure:
+  generate:
+    dims: [4, 4, 4]
+    voxel_size: 1 um
+    matrix: LPSCl
+    particles: {phase: Si, volume_fraction: 0.2, radius: 1 um}
+materials:
+  Si: {E: 90 GPa, nu: 0.22}
+  LPSCl: {E: 22 GPa, nu: 0.37}
+steps:
+  - {top: 10 MPa}
+)";
+
+  /// A 2x1x1 image: label 1 (Si) and label 2 (LPSCl).
+  VoxelImage two_phase_image()
+  {
+    VoxelImage image;
+    image.dims        = {{2, 1, 1}};
+    image.voxel_size  = {{1e-6, 1e-6, 1e-6}};
+    image.labels      = {1, 2};
+    image.phase_names = {{1, "Si"}, {2, "LPSCl"}};
+    return image;
+  }
+
+  std::string error_of(const std::function<void()> &f)
+  {
+    try
+      {
+        f();
+      }
+    catch (const InputError &e)
+      {
+        return e.what();
+      }
+    return "(no InputError)";
+  }
+} // namespace
+
+TEST(CheckImagePhases, AcceptsMatchingImage)
+{
+  const CaseConfig c = read_case_string(base_case, "case.yaml");
+  EXPECT_NO_THROW(check_image_phases(c, two_phase_image()));
+}
+
+TEST(CheckImagePhases, MaterialWithZeroVolumeFraction)
+{
+  const CaseConfig c =
+    read_case_string(std::string(base_case) + "# extra\n", "case.yaml");
+  CaseConfig with_pore = c;
+  with_pore.materials["pore"].name  = "pore";
+  with_pore.materials["pore"].model = MaterialSpec::Model::pore;
+  const std::string m =
+    error_of([&] { check_image_phases(with_pore, two_phase_image()); });
+  EXPECT_NE(m.find("case.yaml: key 'materials.pore': phase 'pore' has volume "
+                   "fraction 0 in the image (phases present: 1=Si, 2=LPSCl); "
+                   "remove it"),
+            std::string::npos)
+    << m;
+}
+
+TEST(CheckImagePhases, LabelWithoutMaterial)
+{
+  CaseConfig c = read_case_string(base_case, "case.yaml");
+  c.materials.erase("LPSCl");
+  const std::string m = error_of([&] { check_image_phases(c, two_phase_image()); });
+  EXPECT_NE(m.find("case.yaml: key 'materials.LPSCl': phase 'LPSCl' (label 2, 1 "
+                   "voxels) has no entry under 'materials'"),
+            std::string::npos)
+    << m;
+}
+
+TEST(CheckImagePhases, LabelWithoutName)
+{
+  const CaseConfig c     = read_case_string(base_case, "case.yaml");
+  VoxelImage       image = two_phase_image();
+  image.labels[0]        = 7;
+  const std::string m    = error_of([&] { check_image_phases(c, image); });
+  EXPECT_NE(m.find("label 7 (1 voxels) without a phase name"), std::string::npos) << m;
+}
+
+TEST(CaseReader, EmptyFileNamesTheMissingSections)
+{
+  for (const char *text : {"", "# nothing\n", "~\n"})
+    {
+      const std::string m = error_of([&] { read_case_string(text, "e.yaml"); });
+      EXPECT_NE(m.find("e.yaml:1:1: the case file is empty"), std::string::npos) << m;
+    }
+}
