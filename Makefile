@@ -11,7 +11,25 @@ JOBS  ?= $(shell nproc)
 
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps configure build demo test clean
+.PHONY: all deps configure build demo test clean fuzz sanitize
+
+# Robustness (issue 8): libFuzzer targets for the input readers, built with
+# clang in $(FUZZ_BUILD) and run for FUZZ_SECONDS each (see fuzz/CMakeLists.txt);
+# and the serial unit tests built with ASan/UBSan in $(ASAN_BUILD).
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+ASAN_BUILD   ?= build-asan
+
+fuzz:
+	@scripts/install_deps.sh --fuzz
+	@CC=clang-14 CXX=clang++-14 cmake -S fuzz -B $(FUZZ_BUILD) > /dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+sanitize: deps
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSOLIDANODE_SANITIZE=ON > /dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS) --target test_units test_voxel_image test_robustness
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure -R '^(test_units|test_voxel_image|test_robustness)$$'
 
 all: build
 

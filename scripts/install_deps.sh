@@ -14,6 +14,12 @@ packages=(
   python3-matplotlib
 )
 
+# Optional, only for `make fuzz` (scripts/install_deps.sh --fuzz): clang with
+# libFuzzer and the sanitizer runtimes.
+if [ "${1:-}" = "--fuzz" ]; then
+  packages+=(clang-14 libclang-rt-14-dev)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]; then
