@@ -1,4 +1,5 @@
 #include <solver/case_config.h>
+#include <solver/microstructure_config.h>
 #include <solver/yaml_input.h>
 
 #include <cstdio>
@@ -140,10 +141,15 @@ namespace solidanode
     {
       MicrostructureSpec spec;
       const bool has_gen = m.has("generate"), has_vti = m.has("vti"),
-                 has_raw = m.has("raw");
-      if (int(has_gen) + int(has_vti) + int(has_raw) != 1)
-        m.fail("expected exactly one of 'generate', 'vti', 'raw'");
-      if (has_gen)
+                 has_raw = m.has("raw"), has_build = m.has("build");
+      if (int(has_gen) + int(has_vti) + int(has_raw) + int(has_build) != 1)
+        m.fail("expected exactly one of 'generate', 'vti', 'raw', 'build'");
+      if (has_build)
+        {
+          spec.source = MicrostructureSpec::Source::build;
+          spec.build  = std::make_shared<const BuildSpec>(read_build_spec(m.child("build")));
+        }
+      else if (has_gen)
         {
           spec.source = MicrostructureSpec::Source::generate;
           read_generator(m.child("generate"), spec.generator);

@@ -3,10 +3,12 @@
 #pragma once
 
 #include <mesh/sphere_generator.h>
+#include <mesh/populations.h>
 #include <mesh/voxel_image.h>
 #include <solver/elasticity_types.h>
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,11 +20,13 @@ namespace solidanode
     enum class Source
     {
       generate,
+      build, ///< particle populations, packing, layers (mesh/populations.h)
       vti,
       raw
     };
     Source                    source = Source::generate;
     SphereGeneratorParameters generator;
+    std::shared_ptr<const BuildSpec> build; ///< build only
     std::string               file; ///< absolute or relative to the cwd
     // raw only
     std::array<std::size_t, 3> dims{{0, 0, 0}};
