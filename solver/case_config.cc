@@ -137,9 +137,108 @@ namespace solidanode
         p.pore_fraction = 0.;
     }
 
+    /// Label 0..255 from a mapping key (remap) or value.
+    std::uint8_t read_label(const InputNode &node, const std::string &text)
+    {
+      long long label = -1;
+      try
+        {
+          std::size_t pos = 0;
+          label = std::stoll(text, &pos);
+          if (pos != text.size())
+            label = -1;
+        }
+      catch (const std::exception &)
+        {
+        }
+      if (label < 0 || label > 255)
+        node.fail("found label '" + text + "', expected an integer 0..255");
+      return static_cast<std::uint8_t>(label);
+    }
+
+    /// The 'tiff' and 'mhd' sources; false if neither is given.
+    bool read_imported_source(const InputNode &m, MicrostructureSpec &spec)
+    {
+      const bool has_tiff = m.has("tiff"), has_mhd = m.has("mhd");
+      if (!has_tiff && !has_mhd)
+        return false;
+      int n_sources = 0;
+      for (const char *key : {"generate", "vti", "raw", "build", "tiff", "mhd"})
+        n_sources += m.has(key) ? 1 : 0;
+      if (n_sources != 1)
+        m.fail("expected exactly one image source ('generate', 'vti', 'raw', "
+               "'tiff', 'mhd', ...)");
+      const InputNode s = m.child(has_tiff ? "tiff" : "mhd");
+      const InputNode f = s.is_map() ? s.child("file") : s;
+      spec.file         = resolve_path(f, f.as_string());
+      spec.source = has_tiff ? MicrostructureSpec::Source::tiff : MicrostructureSpec::Source::mhd;
+      if (has_tiff)
+        spec.voxel_size = read_voxel_size(s.child("voxel_size"));
+      else if (s.is_map() && s.has("voxel_size"))
+        spec.voxel_size = read_voxel_size(s.child("voxel_size"));
+      if (const auto o = s.is_map() ? s.optional_child("origin") : std::nullopt)
+        {
+          const auto v = o->as_quantity_list(Dimension::length);
+          if (v.size() != 3)
+            o->fail("expected three lengths [x0, y0, z0]");
+          std::copy(v.begin(), v.end(), spec.origin.begin());
+          spec.origin_given = true;
+        }
+      if (!m.has("phases"))
+        s.fail("an imported image needs 'microstructure.phases' (label: name)");
+      return true;
+    }
+
+    /// remap / crop / downsample, for every source.
+    void read_image_operations(const InputNode &m, MicrostructureSpec &spec)
+    {
+      if (const auto r = m.optional_child("remap"))
+        for (const auto &key : r->keys())
+          {
+            const InputNode v = r->child(key);
+            spec.operations.remap[read_label(v, key)] = read_label(v, v.as_string());
+          }
+      if (const auto c = m.optional_child("crop"))
+        {
+          std::array<std::array<std::size_t, 3>, 2> box;
+          for (int b = 0; b < 2; ++b)
+            {
+              const InputNode n = c->child(b == 0 ? "min" : "max");
+              const auto      v = n.as_integer_list();
+              if (v.size() != 3)
+                n.fail("expected three voxel indices [i, j, k]");
+              for (int d = 0; d < 3; ++d)
+                {
+                  if (v[d] < 0 || v[d] > (1LL << 20))
+                    n.fail("found " + std::to_string(v[d]) +
+                           ", expected a voxel index between 0 and 2^20");
+                  box[b][d] = static_cast<std::size_t>(v[d]);
+                }
+            }
+          for (int d = 0; d < 3; ++d)
+            if (box[0][d] >= box[1][d])
+              c->fail("the box is empty along " + std::string(1, "xyz"[d]) +
+                      ": max is exclusive and must exceed min");
+          spec.operations.crop = box;
+        }
+      if (const auto d = m.optional_child("downsample"))
+        {
+          const long long n = d->as_integer();
+          if (n < 1 || n > 64)
+            d->fail("found " + std::to_string(n) + ", expected an integer factor 1..64");
+          spec.operations.downsample = static_cast<unsigned int>(n);
+        }
+    }
+
     MicrostructureSpec read_microstructure(const InputNode &m)
     {
       MicrostructureSpec spec;
+      read_image_operations(m, spec);
+      if (read_imported_source(m, spec))
+        {
+          spec.phase_names = read_phase_names(m.child("phases"));
+          return spec;
+        }
       const bool has_gen = m.has("generate"), has_vti = m.has("vti"),
                  has_raw = m.has("raw"), has_build = m.has("build");
       if (int(has_gen) + int(has_vti) + int(has_raw) + int(has_build) != 1)

@@ -2,6 +2,7 @@
 // The YAML format is documented in docs/input.md and inputs/demo.yaml.
 #pragma once
 
+#include <mesh/image_import.h>
 #include <mesh/sphere_generator.h>
 #include <mesh/populations.h>
 #include <mesh/voxel_image.h>
@@ -22,7 +23,9 @@ namespace solidanode
       generate,
       build, ///< particle populations, packing, layers (mesh/populations.h)
       vti,
-      raw
+      raw,
+      tiff, ///< TIFF file or stack (mesh/image_import.h)
+      mhd   ///< MetaImage header + raw data
     };
     Source                    source = Source::generate;
     SphereGeneratorParameters generator;
@@ -35,6 +38,11 @@ namespace solidanode
     /// Label -> phase name given in the YAML (required for raw; for vti,
     /// overrides/extends the names stored in the file).
     std::map<std::uint8_t, std::string> phase_names;
+    /// tiff/mhd: whether 'origin' was given (mhd: else from the header);
+    /// for mhd, voxel_size[0] > 0 means 'voxel_size' overrides the header.
+    bool origin_given = false;
+    /// remap / crop / downsample, applied after reading (any source).
+    ImageOperations operations;
   };
 
   struct MaterialSpec
