@@ -394,6 +394,31 @@ namespace solidanode
             o->child("every").fail("expected an integer >= 1");
           c.output.every          = static_cast<unsigned int>(every);
           c.output.microstructure = o->boolean("microstructure", true);
+          if (const auto f = o->optional_child("fields"))
+            for (const InputNode &e : f->elements())
+              {
+                const std::string name = e.as_string();
+                if (known_output_fields().count(name) == 0)
+                  {
+                    std::string list;
+                    for (const auto &k : known_output_fields())
+                      list += (list.empty() ? "" : ", ") + k;
+                    e.fail("found field '" + name + "', expected one of " + list);
+                  }
+                c.output.fields.insert(name);
+              }
+          c.output.float32    = o->boolean("float32", false);
+          c.output.compress   = o->boolean("compress", true);
+          c.output.interfaces = o->boolean("interfaces", true);
+          c.output.profiles   = o->boolean("profiles", true);
+          c.output.porosity_window =
+            o->quantity("porosity_window", Dimension::length, 0.);
+          if (c.output.porosity_window < 0.)
+            o->child("porosity_window").fail("expected a length >= 0");
+          const long long ck = o->integer("checkpoint_every", 0);
+          if (ck < 0)
+            o->child("checkpoint_every").fail("expected an integer >= 0");
+          c.output.checkpoint_every = static_cast<unsigned int>(ck);
         }
 
       if (const auto s = root.optional_child("solver"))
@@ -418,6 +443,14 @@ namespace solidanode
       return c;
     }
   } // namespace
+
+  const std::set<std::string> &known_output_fields()
+  {
+    static const std::set<std::string> fields = {
+      "displacement", "phase",       "mpi_rank",       "stress",
+      "von_mises",    "hydrostatic", "local_porosity", "volumetric_strain"};
+    return fields;
+  }
 
   CaseConfig read_case(const std::string &path)
   {

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -81,7 +82,21 @@ namespace solidanode
     std::string  directory;       ///< default "results/<case file stem>"
     unsigned int every      = 1;  ///< write VTK every n-th increment (and the last)
     bool         microstructure = true; ///< write microstructure.vti
+    /// Volume fields to write (names as in docs/input.md); empty = all.
+    std::set<std::string> fields;
+    bool         float32  = false; ///< real-valued arrays as Float32
+    bool         compress = true;  ///< zlib-compressed appended data
+    bool         interfaces = true; ///< interfaces_*.pvtp + interfaces.pvd
+    bool         profiles   = true; ///< profiles_<increment>.csv
+    /// Edge of the cubic window of the local porosity field [m]; 0 = 5 voxels.
+    double       porosity_window = 0.;
+    /// Write a checkpoint every n increments (0: only on SIGTERM/SIGUSR1
+    /// and at the end).
+    unsigned int checkpoint_every = 0;
   };
+
+  /// Volume fields that `output.fields` may list.
+  const std::set<std::string> &known_output_fields();
 
   struct SolverSpec
   {
