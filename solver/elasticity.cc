@@ -440,6 +440,24 @@ namespace solidanode
     return result;
   }
 
+  double ElasticitySolver::n_matrix_nonzeros() const
+  {
+    MatInfo info;
+    check_petsc(MatGetInfo(static_cast<Mat>(matrix_), MAT_GLOBAL_SUM, &info), "MatGetInfo");
+    return info.nz_used;
+  }
+
+  double ElasticitySolver::time_matrix_vector_product(unsigned int repeats) const
+  {
+    PETScWrappers::MPI::Vector x(locally_owned_, comm_), y(locally_owned_, comm_);
+    x = 1.;
+    matrix_.vmult(y, x); // warm up
+    Timer timer(comm_, true);
+    for (unsigned int r = 0; r < repeats; ++r)
+      matrix_.vmult(y, x);
+    return timer.wall_time() / repeats;
+  }
+
   double ElasticitySolver::mean_top_displacement() const
   {
     // Average of u_z over the top face, area weighted (Q1: exact with

@@ -61,6 +61,12 @@ namespace solidanode
     cell_stresses(const LoadState &load,
                   std::vector<double> *volumetric_strain = nullptr) const;
 
+    /// Number of stored matrix entries (all ranks).
+    double n_matrix_nonzeros() const;
+    /// Wall time of one matrix-vector product, averaged over @p repeats
+    /// (after solve() has assembled the matrix). For the benchmark.
+    double time_matrix_vector_product(unsigned int repeats) const;
+
     /// Mean u_z over the top face [m] (all ranks get the value).
     double mean_top_displacement() const;
 

@@ -1,0 +1,209 @@
+// solidanode_bench: the performance benchmark of issue 7, kept exactly so
+// that figures stay comparable.
+//
+// n^3 voxels of 1 um, labels 0 pore, 1 Si, 2 LPSCl. Si = overlapping spheres
+// of radius n/10 voxels, centres uniform in the box, as many as make 25 % of
+// the volume if they did not overlap (about 19-22 % results); then 5 % of
+// the remaining LPSCl voxels become pores at random. E = 90 GPa (Si),
+// 25 GPa (LPSCl), pores as the solver treats them; nu = 0.25; isotropic
+// eigenstrain 0.01 in Si; rollers on x = 0, y = 0, z = 0; stack pressure
+// 0.1 GPa on the top face; linear elasticity, Q1 voxels; rtol 1e-8.
+//
+// Usage: mpirun -np 2 solidanode_bench [--n 64] [--raw FILE] [--seed S]
+//        [--write-raw FILE] [-- PETSC_OPTIONS]
+// Prints a table and one JSON line (prefix "BENCH ").
+#include <mesh/voxel_io.h>
+#include <mesh/voxel_mesh.h>
+#include <postprocess/json.h>
+#include <solver/elasticity.h>
+
+#include <deal.II/base/mpi.h>
+#include <deal.II/base/timer.h>
+
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace solidanode;
+
+namespace
+{
+  double uniform(std::mt19937_64 &rng)
+  {
+    return (rng() >> 11) * 0x1.0p-53;
+  }
+
+  VoxelImage benchmark_image(std::size_t n, std::uint64_t seed)
+  {
+    VoxelImage img;
+    img.dims        = {{n, n, n}};
+    img.voxel_size  = {{1e-6, 1e-6, 1e-6}};
+    img.phase_names = {{0, "pore"}, {1, "Si"}, {2, "LPSCl"}};
+    img.labels.assign(img.n_voxels(), 2);
+    std::mt19937_64 rng(seed);
+    const double    r = n / 10.;
+    const std::size_t n_spheres = static_cast<std::size_t>(
+      std::round(0.25 * double(n * n * n) / (4. / 3. * M_PI * r * r * r)));
+    for (std::size_t s = 0; s < n_spheres; ++s)
+      {
+        const double c[3] = {uniform(rng) * n, uniform(rng) * n, uniform(rng) * n};
+        const long   lo[3] = {long(std::floor(c[0] - r)), long(std::floor(c[1] - r)),
+                              long(std::floor(c[2] - r))};
+        for (long k = std::max(0L, lo[2]); k <= std::min(long(n) - 1, lo[2] + long(2 * r) + 1); ++k)
+          for (long j = std::max(0L, lo[1]); j <= std::min(long(n) - 1, lo[1] + long(2 * r) + 1); ++j)
+            for (long i = std::max(0L, lo[0]); i <= std::min(long(n) - 1, lo[0] + long(2 * r) + 1); ++i)
+              {
+                const double dx = i + 0.5 - c[0], dy = j + 0.5 - c[1], dz = k + 0.5 - c[2];
+                if (dx * dx + dy * dy + dz * dz <= r * r)
+                  img.labels[img.index(i, j, k)] = 1;
+              }
+      }
+    for (auto &l : img.labels)
+      if (l == 2 && uniform(rng) < 0.05)
+        l = 0;
+    return img;
+  }
+
+  double peak_rss_bytes()
+  {
+    rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_maxrss * 1024.; // Linux: kilobytes
+  }
+
+  /// STREAM triad a = b + s c on arrays much larger than the caches;
+  /// returns bytes per second of this rank (all ranks run it together).
+  double stream_triad(MPI_Comm comm)
+  {
+    const std::size_t   n = 20'000'000;
+    std::vector<double> a(n, 0.), b(n, 1.), c(n, 2.);
+    double              best = 1e300;
+    for (int r = 0; r < 5; ++r)
+      {
+        MPI_Barrier(comm);
+        const auto t0 = std::chrono::steady_clock::now();
+        for (std::size_t i = 0; i < n; ++i)
+          a[i] = b[i] + 3.0 * c[i];
+        const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        best = std::min(best, t);
+      }
+    volatile double sink = a[n / 2];
+    (void)sink;
+    return 3. * 8. * n / best;
+  }
+} // namespace
+
+int main(int argc, char **argv)
+{
+  dealii::Utilities::MPI::MPI_InitFinalize mpi(argc, argv, 1);
+  const MPI_Comm comm = MPI_COMM_WORLD;
+  const bool     root = dealii::Utilities::MPI::this_mpi_process(comm) == 0;
+  const unsigned ranks = dealii::Utilities::MPI::n_mpi_processes(comm);
+
+  std::size_t   n    = 64;
+  std::uint64_t seed = 7;
+  std::string   raw, write_raw_file;
+  for (int i = 1; i < argc; ++i)
+    {
+      const std::string a = argv[i];
+      if (a == "--")
+        break;
+      if (a == "--n" && i + 1 < argc)
+        n = std::stoul(argv[++i]);
+      else if (a == "--seed" && i + 1 < argc)
+        seed = std::stoull(argv[++i]);
+      else if (a == "--raw" && i + 1 < argc)
+        raw = argv[++i];
+      else if (a == "--write-raw" && i + 1 < argc)
+        write_raw_file = argv[++i];
+      else
+        {
+          if (root)
+            std::cerr << "usage: solidanode_bench [--n N] [--seed S] [--raw FILE] "
+                         "[--write-raw FILE] [-- PETSC_OPTIONS]\n";
+          return 2;
+        }
+    }
+
+  dealii::Timer total(comm, true);
+  dealii::Timer t(comm, true);
+  VoxelImage    image;
+  if (!raw.empty())
+    image = read_raw(raw, {{n, n, n}}, {{1e-6, 1e-6, 1e-6}}, {{0, 0, 0}},
+                     {{0, "pore"}, {1, "Si"}, {2, "LPSCl"}});
+  else
+    image = benchmark_image(n, seed);
+  if (root && !write_raw_file.empty())
+    write_raw(image, write_raw_file);
+  const double t_image = t.wall_time();
+
+  t.restart();
+  dealii::parallel::distributed::Triangulation<3> tria(comm);
+  create_voxel_mesh(image, tria);
+  const double t_mesh = t.wall_time();
+
+  t.restart();
+  const std::map<unsigned int, ElasticPhase> phases = {
+    {0, {"pore", 25e9 * 1e-4, 0., true}}, {1, {"Si", 90e9, 0.25}}, {2, {"LPSCl", 25e9, 0.25}}};
+  LinearSolverSettings settings;
+  settings.relative_tolerance = 1e-8;
+  ElasticitySolver solver(tria, phases, SideCondition::free, TopCondition::pressure, settings);
+  const double t_setup = t.wall_time();
+
+  LoadState load;
+  load.top_value      = 0.1e9;
+  load.eigenstrain[1] = 0.01;
+  const SolveStatistics stats = solver.solve(load);
+  const double          t_total = total.wall_time();
+
+  const double matvec = solver.time_matrix_vector_product(20);
+  const double nnz    = solver.n_matrix_nonzeros();
+  const double ndofs  = double(solver.n_dofs());
+  // Bytes one CSR matvec must move: values + column indices, row pointers,
+  // the input vector (read once at best) and the output vector.
+  const double matvec_bytes = nnz * (8. + 4.) + ndofs * (4. + 8. + 8.);
+  const double stream       = dealii::Utilities::MPI::sum(stream_triad(comm), comm);
+  const double peak_memory  = dealii::Utilities::MPI::sum(peak_rss_bytes(), comm);
+
+  const auto fractions = image.volume_fractions();
+  if (root)
+    {
+      std::printf("solidanode_bench n=%zu ranks=%u: %zu voxels, Si %.3f, pores %.3f, %.0f DoFs\n",
+                  n, ranks, image.n_voxels(), fractions.count(1) ? fractions.at(1) : 0.,
+                  fractions.count(0) ? fractions.at(0) : 0., ndofs);
+      std::printf("  image %.2f s, mesh %.2f s, dofs+sparsity %.2f s, assembly %.2f s, "
+                  "AMG setup %.2f s, solve %.2f s (%u CG its, %.3f s/it)\n",
+                  t_image, t_mesh, t_setup, stats.assemble_seconds, stats.setup_seconds,
+                  stats.solve_seconds, stats.iterations,
+                  stats.solve_seconds / std::max(1u, stats.iterations));
+      std::printf("  total %.2f s; peak memory %.2f GB over all ranks (%.0f bytes/DoF)\n",
+                  t_total, peak_memory / 1e9, peak_memory / ndofs);
+      std::printf("  matvec %.4f s, %.2f GB/s achieved vs STREAM triad %.2f GB/s: ratio %.2f\n",
+                  matvec, matvec_bytes / matvec / 1e9, stream / 1e9,
+                  matvec_bytes / matvec / stream);
+      Json j = Json::object();
+      j["n"] = static_cast<unsigned long long>(n);
+      j["ranks"] = ranks;
+      j["dofs"] = ndofs;
+      j["si_fraction"] = fractions.count(1) ? fractions.at(1) : 0.;
+      j["total_s"] = t_total;
+      j["image_s"] = t_image;
+      j["mesh_s"] = t_mesh;
+      j["setup_s"] = t_setup;
+      j["assembly_s"] = stats.assemble_seconds;
+      j["amg_setup_s"] = stats.setup_seconds;
+      j["solve_s"] = stats.solve_seconds;
+      j["iterations"] = stats.iterations;
+      j["peak_memory_bytes"] = peak_memory;
+      j["matvec_s"] = matvec;
+      j["matvec_bandwidth_ratio"] = matvec_bytes / matvec / stream;
+      std::printf("BENCH %s", j.dump(0).c_str());
+    }
+  return 0;
+}
