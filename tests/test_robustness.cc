@@ -101,3 +101,20 @@ TEST(CaseReader, EmptyFileNamesTheMissingSections)
       EXPECT_NE(m.find("e.yaml:1:1: the case file is empty"), std::string::npos) << m;
     }
 }
+
+// Found by fuzz_case_reader: yaml-cpp 0.7 returns endless empty documents for
+// a stray ',' at the start of a document; YAML::LoadAll() then never ended.
+TEST(CaseReader, StrayCommaIsASyntaxErrorNotAHang)
+{
+  for (const char *text : {",", ",,,,", "# c\n,,\na: 1\n", "a: 1\n---\n,,\n"})
+    {
+      const std::string m = error_of([&] { read_case_string(text, "c.yaml"); });
+      EXPECT_NE(m.find("c.yaml:"), std::string::npos) << m;
+      EXPECT_TRUE(m.find("YAML syntax error") != std::string::npos ||
+                  m.find("second YAML document") != std::string::npos)
+        << m;
+    }
+  EXPECT_NE(error_of([] { read_case_string(",,", "c.yaml"); })
+              .find("c.yaml:1:1: YAML syntax error: unexpected ','"),
+            std::string::npos);
+}
