@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   g++ make cmake pkg-config git
-  libdeal.ii-dev petsc-dev libopenmpi-dev openmpi-bin
+  libdeal.ii-dev petsc-dev libopenmpi-dev openmpi-bin libhdf5-openmpi-dev
   libvtk9-dev libyaml-cpp-dev libgtest-dev
   # reading VTK files from Python (checks, plots)
   python3-vtk9 python3-numpy

@@ -407,6 +407,12 @@ namespace solidanode
                   }
                 c.output.fields.insert(name);
               }
+          const std::string format = o->string("format", "vtk");
+          if (format != "vtk" && format != "xdmf" && format != "both")
+            o->child("format").fail("found '" + format +
+                                    "', expected 'vtk', 'xdmf' or 'both'");
+          c.output.vtk        = format != "xdmf";
+          c.output.xdmf       = format != "vtk";
           c.output.float32    = o->boolean("float32", false);
           c.output.compress   = o->boolean("compress", true);
           c.output.interfaces = o->boolean("interfaces", true);

@@ -84,6 +84,10 @@ namespace solidanode
     bool         microstructure = true; ///< write microstructure.vti
     /// Volume fields to write (names as in docs/input.md); empty = all.
     std::set<std::string> fields;
+    /// Volume output format: VTK XML pieces (.pvtu/.pvd), XDMF + one
+    /// parallel HDF5 file per step (.xmf/.h5), or both.
+    bool         vtk  = true;
+    bool         xdmf = false;
     bool         float32  = false; ///< real-valued arrays as Float32
     bool         compress = true;  ///< zlib-compressed appended data
     bool         interfaces = true; ///< interfaces_*.pvtp + interfaces.pvd

@@ -10,6 +10,7 @@
 #include <postprocess/statistics.h>
 #include <postprocess/summary.h>
 #include <postprocess/vtk_writer.h>
+#include <postprocess/xdmf_writer.h>
 #include <solver/elasticity.h>
 #include <solver/run.h>
 
@@ -220,6 +221,7 @@ namespace solidanode
       Json &o = j["output"];
       o["directory"]         = c.output.directory;
       o["every"]             = c.output.every;
+      o["format"] = c.output.vtk && c.output.xdmf ? "both" : c.output.xdmf ? "xdmf" : "vtk";
       o["float32"]           = c.output.float32;
       o["compress"]          = c.output.compress;
       o["interfaces"]        = c.output.interfaces;
@@ -349,8 +351,9 @@ namespace solidanode
 
     // Never overwrite earlier results silently; a restart needs a checkpoint.
     on_root_or_throw(comm, [&] {
-      const bool has_results =
-        fs::exists(result.pvd_file) || fs::exists(result.summary_file);
+      const bool has_results = fs::exists(result.pvd_file) ||
+                               fs::exists(result.summary_file) ||
+                               fs::exists(out / "solution.xmf");
       if (options.restart)
         {
           if (!fs::exists(checkpoint_file))
@@ -521,6 +524,7 @@ namespace solidanode
 
     // Load history and outputs, possibly continued from a checkpoint.
     std::vector<std::pair<double, std::string>> pvd, interfaces_pvd;
+    std::vector<XdmfStep>                       xdmf_steps;
     double                                      top = 0.;
     std::map<std::string, double>               eig; // by phase name
     unsigned int                                done = 0; // increments finished
@@ -544,6 +548,15 @@ namespace solidanode
               pvd.emplace_back(e[0].as<double>(), e[1].as<std::string>());
             for (const auto &e : state["interfaces_pvd"])
               interfaces_pvd.emplace_back(e[0].as<double>(), e[1].as<std::string>());
+            for (const auto &e : state["xdmf"])
+              {
+                XdmfStep step;
+                step.time     = e[0].as<double>();
+                step.h5_file  = e[1].as<std::string>();
+                step.n_points = e[2].as<unsigned long long>();
+                step.n_cells  = e[3].as<unsigned long long>();
+                xdmf_steps.push_back(step); // arrays filled in at the next output
+              }
           }
         catch (const YAML::Exception &e)
           {
@@ -614,6 +627,17 @@ namespace solidanode
               e.push_back(f);
               list.push_back(e);
             }
+        }
+      Json &xdmf_list = state["xdmf"];
+      xdmf_list       = Json::array();
+      for (const auto &x : xdmf_steps)
+        {
+          Json e = Json::array();
+          e.push_back(x.time);
+          e.push_back(x.h5_file);
+          e.push_back(x.n_points);
+          e.push_back(x.n_cells);
+          xdmf_list.push_back(e);
         }
       // The small-strain model is path independent: the load position
       // and the lists of outputs are the whole state.
@@ -782,8 +806,24 @@ namespace solidanode
                     make_elasticity_piece(solver->dof_handler(), solver->solution(),
                                           cell_fields, config.output.fields,
                                           config.output.float32);
-                  write_vtu(piece, (out / piece_name("solution", rank, "vtu")).string(),
-                            vtk_options);
+                  if (config.output.xdmf)
+                    {
+                      const std::string h5 = std::string("solution_") + base + ".h5";
+                      XdmfStep step = write_hdf5_step(piece, (out / h5).string(),
+                                                      double(increment), comm);
+                      for (auto &earlier : xdmf_steps) // same arrays in every step
+                        if (earlier.point_data.empty() && earlier.cell_data.empty())
+                          {
+                            earlier.point_data = step.point_data;
+                            earlier.cell_data  = step.cell_data;
+                          }
+                      xdmf_steps.push_back(step);
+                      if (root)
+                        write_xdmf((out / "solution.xmf").string(), xdmf_steps);
+                    }
+                  if (config.output.vtk)
+                    write_vtu(piece, (out / piece_name("solution", rank, "vtu")).string(),
+                              vtk_options);
                   if (config.output.interfaces)
                     write_vtp(interface_piece,
                               (out / piece_name("interfaces", rank, "vtp")).string(),
@@ -797,10 +837,14 @@ namespace solidanode
                           pieces.push_back(piece_name("solution", r, "vtu"));
                           ipieces.push_back(piece_name("interfaces", r, "vtp"));
                         }
-                      const std::string pvtu = std::string("solution_") + base + ".pvtu";
-                      write_pvtu((out / pvtu).string(), pieces, piece);
-                      pvd.emplace_back(double(increment), pvtu);
-                      write_pvd(result.pvd_file, pvd);
+                      if (config.output.vtk)
+                        {
+                          const std::string pvtu =
+                            std::string("solution_") + base + ".pvtu";
+                          write_pvtu((out / pvtu).string(), pieces, piece);
+                          pvd.emplace_back(double(increment), pvtu);
+                          write_pvd(result.pvd_file, pvd);
+                        }
                       if (config.output.interfaces)
                         {
                           const std::string pvtp = std::string("interfaces_") + base + ".pvtp";

@@ -21,6 +21,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <hdf5.h>
+
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -314,5 +316,64 @@ TEST(Run, RestartFromCheckpointMatchesUninterruptedRun)
       const std::string ta((std::istreambuf_iterator<char>(pa)), {}),
                         tb((std::istreambuf_iterator<char>(pb)), {});
       EXPECT_EQ(ta, tb);
+    }
+}
+
+TEST(Run, XdmfHdf5OutputHoldsTheGlobalArrays)
+{
+  std::string text = small_case;
+  text += "output: {format: xdmf, float32: true, fields: [displacement, phase, von_mises]}\n";
+  const CaseConfig config = read_case_string(text, "xdmf.yaml");
+  RunOptions       options;
+  options.output_directory = output_dir("xdmf");
+  options.quiet            = true;
+  clean(options.output_directory);
+  const RunResult result = run_case(config, options, MPI_COMM_WORLD);
+  if (dealii::Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) != 0)
+    return;
+  const fs::path out(result.output_directory);
+  EXPECT_FALSE(fs::exists(out / "solution.pvd")); // VTK pieces not requested
+  std::ifstream     xmf(out / "solution.xmf");
+  const std::string text_xmf((std::istreambuf_iterator<char>(xmf)), {});
+  EXPECT_NE(text_xmf.find("solution_00003.h5:/cell/von_mises_Pa"), std::string::npos);
+  EXPECT_NE(text_xmf.find("TopologyType=\"Hexahedron\" NumberOfElements=\"2048\""),
+            std::string::npos);
+
+  // The phase array of the last step holds every voxel once, with the
+  // image's label counts; the connectivity refers to existing points.
+  const hid_t file = H5Fopen((out / "solution_00003.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  ASSERT_GE(file, 0);
+  auto dims_of = [&](const char *name) {
+    const hid_t set = H5Dopen2(file, name, H5P_DEFAULT);
+    const hid_t space = H5Dget_space(set);
+    hsize_t     dims[2] = {0, 0};
+    H5Sget_simple_extent_dims(space, dims, nullptr);
+    H5Sclose(space);
+    H5Dclose(set);
+    return std::array<hsize_t, 2>{{dims[0], dims[1]}};
+  };
+  EXPECT_EQ(dims_of("/hexahedra")[0], 2048u);
+  EXPECT_EQ(dims_of("/cell/phase")[0], 2048u);
+  EXPECT_EQ(dims_of("/point/displacement_m")[1], 3u);
+  const auto n_points = dims_of("/points")[0];
+  std::vector<std::uint8_t> phase(2048);
+  const hid_t set = H5Dopen2(file, "/cell/phase", H5P_DEFAULT);
+  H5Dread(set, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, phase.data());
+  H5Dclose(set);
+  std::vector<std::int64_t> hex(2048 * 8);
+  const hid_t hset = H5Dopen2(file, "/hexahedra", H5P_DEFAULT);
+  H5Dread(hset, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, hex.data());
+  H5Dclose(hset);
+  H5Fclose(file);
+  const VoxelImage image = read_vti((out / "microstructure.vti").string());
+  std::map<int, std::size_t> counts;
+  for (auto p : phase)
+    ++counts[p];
+  for (const auto &[label, n] : image.histogram())
+    EXPECT_EQ(counts[label], n) << "label " << int(label);
+  for (auto id : hex)
+    {
+      ASSERT_GE(id, 0);
+      ASSERT_LT(static_cast<hsize_t>(id), n_points);
     }
 }
