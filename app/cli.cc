@@ -5,6 +5,7 @@
 #include <postprocess/file_utils.h>
 #include <solver/case_config.h>
 #include <solver/run.h>
+#include <solver/sweep.h>
 #include <solver/yaml_input.h>
 
 #include <deal.II/base/mpi.h>
@@ -44,6 +45,12 @@ commands:
       Morphology (docs/morphology.md): volume fractions, porosity, interface
       areas and specific areas, z connectivity, component sizes, roughness
       of the top surface. Table on stdout; JSON (SI units) with --json.
+  sweep STUDY.yaml [--dry-run] [--np N] [--case K] [--collect] [--output DIR]
+      Parameter study (cluster/README.md): runs every case of the study as
+      "mpirun -np N solidanode run" in DIR/case_NNNN/ (finished cases are
+      skipped, stopped ones restarted) and writes DIR/study.csv. --case K
+      runs case K only (job arrays), --collect only rebuilds study.csv,
+      --dry-run lists the cases.
   help | --help     This text.
   version | --version
 
@@ -195,6 +202,9 @@ Run in parallel with: mpirun -np N solidanode run CASE.yaml
 
   int cli_main(int argc, char **argv)
   {
+    // No MPI in the sweep driver itself: every case is its own mpirun.
+    if (argc > 1 && std::string(argv[1]) == "sweep")
+      return sweep_main(argc, argv);
     // One thread per rank: parallelism comes from MPI.
     dealii::Utilities::MPI::MPI_InitFinalize mpi(argc, argv, 1);
     const MPI_Comm comm = MPI_COMM_WORLD;

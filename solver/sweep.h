@@ -1,0 +1,95 @@
+// `solidanode sweep STUDY.yaml`: a parameter study over one base case.
+//
+// A study file names a base case, the YAML paths to vary and their values:
+//
+//   base: ../demo.yaml                 # relative to the study file
+//   mode: grid                         # grid (full product) | list (zipped)
+//   output: results/study              # relative to the current directory
+//   parameters:
+//     steps[0].top: [10 MPa, 50 MPa]
+//     microstructure.generate.seed: [1, 2]
+//
+// Every case gets OUTPUT/case_NNNN/case.yaml (the base with the values
+// substituted) and runs as a child process (mpirun -np N <this program> run);
+// OUTPUT/study.csv collects one row per case (cluster/README.md).
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace solidanode
+{
+  struct StudyParameter
+  {
+    std::string             path;   ///< dotted YAML path, e.g. "steps[0].top"
+    std::vector<YAML::Node> values; ///< as written in the study file
+  };
+
+  struct StudyCase
+  {
+    unsigned int             id = 0;  ///< 0-based; directory case_NNNN
+    std::vector<std::size_t> value_index; ///< per parameter
+  };
+
+  struct Study
+  {
+    std::string                 file;      ///< the study file
+    std::string                 base_file; ///< absolute path of the base case
+    YAML::Node                  base;      ///< the base case document
+    std::vector<StudyParameter> parameters; ///< in file order
+    bool                        grid = true; ///< false: list (zipped)
+    std::string                 output;    ///< study directory
+    std::vector<StudyCase>      cases;
+  };
+
+  /// Index tuples of the cases: grid = full product (last parameter
+  /// fastest), list = zipped (all lists must have the same length).
+  /// Throws std::invalid_argument for list mode with unequal lengths.
+  std::vector<std::vector<std::size_t>>
+  expand_cases(const std::vector<std::size_t> &n_values, bool grid);
+
+  /// Set the node at @p dotted_path ("a.b[2].c") of @p document to @p value
+  /// (document is modified in place; clone first). Every key and index on
+  /// the way must exist; the last key may be new in an existing mapping.
+  /// Throws InputError naming the path and the component that is missing.
+  void set_yaml_path(YAML::Node &document, const std::string &dotted_path,
+                     const YAML::Node &value, const std::string &source_name);
+
+  /// Read a study file and its base case; expands the cases and validates
+  /// every case with read_case (errors name the case and its values).
+  Study read_study(const std::string &path);
+
+  /// The YAML text of case @p c (values substituted, relative image file
+  /// names made absolute with respect to the base case's directory).
+  std::string case_yaml(const Study &study, const StudyCase &c);
+
+  /// Text of a parameter value as given (for tables): scalars verbatim,
+  /// sequences/maps in flow style; commas become ';' (CSV-safe).
+  std::string value_text(const YAML::Node &value);
+
+  struct SweepOptions
+  {
+    unsigned int n_ranks  = 1;
+    int          only_case = -1;  ///< --case K
+    bool         dry_run  = false;
+    bool         collect  = false; ///< only (re)write study.csv
+    std::string  output;          ///< overrides the study's output
+    std::string  program;         ///< solidanode executable; default /proc/self/exe
+  };
+
+  /// Build study.csv from the case directories (atomically written).
+  /// Returns the number of rows.
+  std::size_t collect_study(const Study &study, const std::string &output);
+
+  /// The whole `solidanode sweep` command; returns the exit code (0 if
+  /// every case that was run finished, 1 if some failed).
+  int run_sweep(const std::string &study_file, const SweepOptions &options);
+
+  /// `solidanode sweep STUDY.yaml [--dry-run] [--np N] [--case K] [--collect]
+  /// [--output DIR]` from the command line (argv[1] == "sweep"). Runs without
+  /// MPI: every case is its own mpirun. Returns the exit code.
+  int sweep_main(int argc, char **argv);
+} // namespace solidanode

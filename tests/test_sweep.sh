@@ -1,0 +1,58 @@
+#!/bin/bash
+# End to end: `solidanode sweep` on a 3-case study (one case invalid).
+# Checks study.csv rows/columns, that the failing case is recorded and the
+# others finish, and that a second invocation skips the finished cases.
+# Usage: test_sweep.sh SOLIDANODE SOURCE_DIR WORK_DIR
+set -euo pipefail
+prog=$1 src=$2 work=$3
+rm -rf "$work"; mkdir -p "$work"
+out=$work/study
+fail() { echo "FAIL: $*"; cat "$out/study.csv" 2>/dev/null || true; exit 1; }
+
+set +e
+"$prog" sweep "$src/tests/data/sweep/study.yaml" --np 1 --output "$out" > "$work/first.log" 2>&1
+rc=$?
+set -e
+cat "$work/first.log"
+[ "$rc" -eq 1 ] || fail "first sweep exit code $rc, expected 1 (one case fails)"
+csv=$out/study.csv
+[ -f "$csv" ] || fail "no study.csv"
+[ "$(wc -l < "$csv")" -eq 4 ] || fail "study.csv should have a header and 3 rows"
+header=$(head -1 "$csv")
+for col in case 'steps[0].top' materials.Si.nu microstructure.generate.dims final_porosity \
+           final_contact_area_Si_LPSCl_m2 change_contact_area_Si_LPSCl_m2 \
+           peak_von_mises_Si_Pa peak_p99_von_mises_LPSCl_Pa stack_pressure_change_Pa \
+           thickness_change_m wall_time_s status error; do
+  echo ",$header," | grep -qF ",$col," || fail "study.csv lacks column '$col'"
+done
+col() { awk -F, -v c="$1" -v r="$2" 'NR==1{for(i=1;i<=NF;i++) if($i==c) k=i} NR==r+1{print $k}' "$csv"; }
+[ "$(col status 1)" = finished ] || fail "case 0 not finished"
+[ "$(col status 2)" = finished ] || fail "case 1 not finished"
+case "$(col status 3)" in "failed (exit code 1)") ;; *) fail "case 2 not recorded as failed" ;; esac
+col error 3 | grep -q "Poisson ratio" || fail "case 2's error does not name the problem"
+[ "$(col 'steps[0].top' 2)" = "30 MPa" ] || fail "parameter value not as given"
+[ "$(col microstructure.generate.dims 2)" = "[12; 12; 12]" ] || fail "list value not as given"
+
+# Resume: finished cases are skipped (their run.json is untouched).
+t0=$(stat -c %Y.%N "$out/case_0000/run.json"); t1=$(stat -c %Y.%N "$out/case_0001/run.json")
+sleep 1
+set +e
+"$prog" sweep "$src/tests/data/sweep/study.yaml" --np 1 --output "$out" > "$work/second.log" 2>&1
+set -e
+cat "$work/second.log"
+grep -q "case_0000: finished earlier, skipped" "$work/second.log" || fail "case 0 not skipped"
+grep -q "1 run, 2 skipped, 1 failed" "$work/second.log" || fail "resume summary wrong"
+[ "$t0" = "$(stat -c %Y.%N "$out/case_0000/run.json")" ] || fail "case 0 was run again"
+[ "$t1" = "$(stat -c %Y.%N "$out/case_0001/run.json")" ] || fail "case 1 was run again"
+
+# --collect rebuilds the same table; --dry-run lists the cases.
+cp "$csv" "$work/before.csv"
+"$prog" sweep "$src/tests/data/sweep/study.yaml" --output "$out" --collect
+cmp -s "$csv" "$work/before.csv" || fail "--collect changed study.csv"
+"$prog" sweep "$src/tests/data/sweep/study.yaml" --output "$out" --dry-run | grep -q "3 case(s), mode list" \
+  || fail "--dry-run output"
+# --case K runs only case K.
+rm -rf "$out/case_0000"
+"$prog" sweep "$src/tests/data/sweep/study.yaml" --np 1 --output "$out" --case 0 > "$work/third.log"
+grep -q "1 run, 0 skipped, 0 failed" "$work/third.log" || fail "--case 0"
+echo "test_sweep.sh: OK"
