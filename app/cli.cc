@@ -4,6 +4,7 @@
 #include <mesh/voxel_io.h>
 #include <postprocess/file_utils.h>
 #include <solver/case_config.h>
+#include <solver/homogenize.h>
 #include <solver/run.h>
 #include <solver/sweep.h>
 #include <solver/yaml_input.h>
@@ -51,6 +52,12 @@ commands:
       skipped, stopped ones restarted) and writes DIR/study.csv. --case K
       runs case K only (job arrays), --collect only rebuilds study.csv,
       --dry-run lists the cases.
+  homogenize CASE.yaml [--output DIR]
+      Effective conductivity and tortuosity factor of each network of the
+      case's 'homogenize' section (potential drop between opposite faces),
+      and with 'elasticity: true' the 6x6 effective stiffness (kinematic
+      uniform BCs, an upper bound). Writes DIR/homogenize.json and
+      DIR/current_<network>.pvtu (docs/homogenization.md).
   help | --help     This text.
   version | --version
 
@@ -254,6 +261,12 @@ Run in parallel with: mpirun -np N solidanode run CASE.yaml
                 write_vti(image, args.positional[1]);
                 std::cout << "wrote " << args.positional[1] << "\n";
               }
+            return 0;
+          }
+        if (command == "homogenize")
+          {
+            expect_args(args, 1, "homogenize");
+            run_homogenize(read_case(args.positional[0]), args.output, comm);
             return 0;
           }
         if (command == "analyze")

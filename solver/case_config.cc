@@ -1,4 +1,5 @@
 #include <solver/case_config.h>
+#include <solver/homogenize_config.h>
 #include <solver/microstructure_config.h>
 #include <solver/yaml_input.h>
 
@@ -444,6 +445,9 @@ namespace solidanode
           if (!(c.solver.pore_stiffness_ratio > 0. && c.solver.pore_stiffness_ratio < 1.))
             s->child("pore_stiffness_ratio").fail("expected a ratio in (0, 1)");
         }
+
+      if (const auto h = root.optional_child("homogenize"))
+        c.homogenize = std::make_shared<const HomogenizeSpec>(read_homogenize_spec(*h));
 
       root.check_unknown_keys();
       return c;

@@ -110,6 +110,8 @@ namespace solidanode
     double pore_stiffness_ratio = 1e-4;
   };
 
+  struct HomogenizeSpec; // solver/homogenize_config.h
+
   struct CaseConfig
   {
     std::string                          file; ///< the YAML file read
@@ -119,6 +121,8 @@ namespace solidanode
     std::vector<StepSpec>                steps;
     OutputSpec                           output;
     SolverSpec                           solver;
+    /// The optional 'homogenize' section (solidanode homogenize); null if absent.
+    std::shared_ptr<const HomogenizeSpec> homogenize;
   };
 
   /// Read and validate a case file. Throws InputError (see yaml_input.h) with

@@ -49,6 +49,11 @@ namespace solidanode
       {"g/cm3", Dimension::mass_density, 1e3},
       {"g/cm^3", Dimension::mass_density, 1e3},
       {"g/cm\xC2\xB3", Dimension::mass_density, 1e3},
+
+      {"S/m", Dimension::electrical_conductivity, 1.0},
+      {"mS/m", Dimension::electrical_conductivity, 1e-3},
+      {"S/cm", Dimension::electrical_conductivity, 1e2},
+      {"mS/cm", Dimension::electrical_conductivity, 0.1},
     };
 
     /// Short name of a dimension without example units, e.g. "a pressure".
@@ -66,6 +71,8 @@ namespace solidanode
             return "a time";
           case Dimension::mass_density:
             return "a mass density";
+          case Dimension::electrical_conductivity:
+            return "an electrical conductivity";
         }
       return "a quantity";
     }
@@ -146,6 +153,8 @@ namespace solidanode
           return "a time (s, ms, min, h)";
         case Dimension::mass_density:
           return "a mass density (kg/m3, g/cm3)";
+        case Dimension::electrical_conductivity:
+          return "an electrical conductivity (S/m, mS/m, S/cm, mS/cm)";
       }
     return "a quantity";
   }

@@ -16,6 +16,7 @@ namespace solidanode
     pressure,      ///< Pa, kPa, MPa, GPa (also for moduli and stresses)
     time,          ///< s, ms, min, h
     mass_density,  ///< kg/m3, g/cm3
+    electrical_conductivity, ///< S/m, mS/cm, S/cm (also ionic conductivity)
   };
 
   /// Human-readable name with example units, e.g. "a length (m, mm, um, nm)".

@@ -1,0 +1,40 @@
+// The 'homogenize:' section of a case file (issue 9): which conducting
+// networks to homogenise, with per-phase conductivities, in which
+// directions, and whether to compute the effective stiffness.
+// Format and units: docs/homogenization.md. Free of deal.II headers.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace solidanode
+{
+  class InputNode;
+
+  struct ConductingNetwork
+  {
+    std::string                   name; ///< e.g. "ionic", "electronic"
+    /// Phase name -> conductivity [S/m]; phases not listed are insulating.
+    std::map<std::string, double> conductivities;
+    /// Phase whose conductivity is sigma_0 in the tortuosity factor; empty =
+    /// the listed phase with the largest volume fraction.
+    std::string                   reference;
+  };
+
+  struct HomogenizeSpec
+  {
+    std::vector<ConductingNetwork> networks;
+    std::vector<unsigned int>      directions{0, 1, 2}; ///< 0 = x, 1 = y, 2 = z
+    bool                           elasticity = false;
+    /// Conductivity of insulating phases relative to the largest conductivity
+    /// of the network (they are kept in the mesh, not removed).
+    double                         insulator_ratio = 1e-8;
+    double                         relative_tolerance = 1e-10;
+    bool                           write_fields = true; ///< current density .pvtu
+  };
+
+  /// Read a 'homogenize' mapping (strict: every key is checked by the case
+  /// reader's unknown-key walk). Throws InputError.
+  HomogenizeSpec read_homogenize_spec(const InputNode &node);
+} // namespace solidanode
