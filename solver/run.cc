@@ -389,6 +389,17 @@ namespace solidanode
     VoxelImage image;
     timed("image", [&] { image = acquire_image(config.microstructure, comm); });
     const auto histogram = image.histogram();
+    // Materials against the image: every label has a material, and no
+    // material names a phase the image does not contain (same image on every
+    // rank, so the same verdict everywhere).
+    try
+      {
+        check_image_phases(config, image);
+      }
+    catch (const std::exception &e)
+      {
+        throw CollectiveError(e.what());
+      }
 
     // Every rank holds the same image, so every rank reaches the same verdict.
     std::map<unsigned int, ElasticPhase> phases;
@@ -690,7 +701,31 @@ namespace solidanode
 
             Timer                 increment_timer(comm, true);
             SolveStatistics       stats;
-            timed("solve", [&] { stats = solver->solve(load); });
+            try
+              {
+                timed("solve", [&] { stats = solver->solve(load); });
+              }
+            catch (const CollectiveError &e)
+              {
+                // The model is linear and path independent: a smaller
+                // increment reaches the same system, so cutting the step
+                // cannot help. Keep everything written so far and say where.
+                if (increment > 1)
+                  write_checkpoint(increment - 1);
+                char where[200];
+                std::snprintf(where, sizeof where,
+                              "increment %u (step %zu '%s', %s %.6g %s)", increment, s + 1,
+                              step.name.c_str(), pressure_bc ? "top pressure" : "top displacement",
+                              pressure_bc ? top / 1e6 : top * 1e6, pressure_bc ? "MPa" : "um");
+                log(std::string("solidanode: ") + e.what() + " at " + where);
+                throw CollectiveError(
+                  std::string(e.what()) + " at " + where + ". Results up to increment " +
+                  std::to_string(increment - 1) + " are complete in " +
+                  result.output_directory +
+                  (increment > 1 ? " (checkpoint written; --restart continues)" : "") +
+                  ". Try solver.max_iterations, a larger solver.pore_stiffness_ratio, or "
+                  "PETSc options (-ksp_monitor to watch).");
+              }
             std::vector<double>     volumetric;
             std::vector<CellStress> stresses;
             timed("stress", [&] { stresses = solver->cell_stresses(load, &volumetric); });
@@ -706,6 +741,47 @@ namespace solidanode
               throw CollectiveError("non-finite stress at increment " +
                                     std::to_string(increment) + " (step '" + step.name +
                                     "'); nothing was written for it");
+
+            // Inverted voxels: 1 + tr(eps), the small-strain volume ratio,
+            // must stay positive; report where it does not.
+            {
+              double      worst = 1e300;
+              std::size_t count = 0;
+              unsigned int worst_label = 0;
+              dealii::Point<3> worst_at;
+              for (const auto &cell : tria.active_cell_iterators())
+                if (cell->is_locally_owned())
+                  {
+                    const double j = 1. + volumetric[cell->active_cell_index()];
+                    if (j <= 0.)
+                      ++count;
+                    if (j < worst)
+                      {
+                        worst       = j;
+                        worst_label = cell->material_id();
+                        worst_at    = cell->center();
+                      }
+                  }
+              const auto   global_count = Utilities::MPI::sum(count, comm);
+              const double global_worst = Utilities::MPI::min(worst, comm);
+              if (global_count > 0)
+                {
+                  // The rank that holds the worst voxel tells where it is.
+                  const int mine = worst == global_worst ? int(rank) : int(n_ranks);
+                  const int owner = Utilities::MPI::min(mine, comm);
+                  double    info[4] = {worst_at[0], worst_at[1], worst_at[2], double(worst_label)};
+                  MPI_Bcast(info, 4, MPI_DOUBLE, owner, comm);
+                  char line[300];
+                  std::snprintf(line, sizeof line,
+                                "solidanode: warning: %zu voxel(s) inverted at increment %u "
+                                "(1 + tr eps <= 0; worst %.3g in phase '%s' at (%.4g, %.4g, "
+                                "%.4g) um): the small-strain model is outside its range there",
+                                static_cast<std::size_t>(global_count), increment, global_worst,
+                                phases.at(static_cast<unsigned int>(info[3])).name.c_str(),
+                                info[0] * 1e6, info[1] * 1e6, info[2] * 1e6);
+                  log(line);
+                }
+            }
 
             // Phase statistics and deformed porosity.
             std::map<unsigned int, PhaseAccumulator> vm, hydro, szz;
