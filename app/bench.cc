@@ -162,6 +162,8 @@ int main(int argc, char **argv)
   const SolveStatistics stats = solver.solve(load);
   const double          t_total = total.wall_time();
 
+  // Peak memory of the solve, before the STREAM arrays are allocated.
+  const double peak_memory = dealii::Utilities::MPI::sum(peak_rss_bytes(), comm);
   const double matvec = solver.time_matrix_vector_product(20);
   const double nnz    = solver.n_matrix_nonzeros();
   const double ndofs  = double(solver.n_dofs());
@@ -169,7 +171,6 @@ int main(int argc, char **argv)
   // the input vector (read once at best) and the output vector.
   const double matvec_bytes = nnz * (8. + 4.) + ndofs * (4. + 8. + 8.);
   const double stream       = dealii::Utilities::MPI::sum(stream_triad(comm), comm);
-  const double peak_memory  = dealii::Utilities::MPI::sum(peak_rss_bytes(), comm);
 
   const auto fractions = image.volume_fractions();
   if (root)
