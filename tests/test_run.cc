@@ -145,7 +145,9 @@ TEST(Run, SmallCaseWritesReadableOutputs)
           EXPECT_DOUBLE_EQ(p, p_expected[r]);
           EXPECT_NEAR(std::stod(row[col("stack_pressure_Pa")]), p, 1e-6 * p);
           if (r < 2) // compression only
-            EXPECT_LT(std::stod(row[col("thickness_m")]), 4e-6);
+            {
+              EXPECT_LT(std::stod(row[col("thickness_m")]), 4e-6);
+            }
         }
       EXPECT_EQ(table.rows()[2][col("eigenstrain_Si")], "0.01");
 
