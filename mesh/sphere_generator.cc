@@ -12,6 +12,7 @@
 // only take raw 64-bit words from the engine and transform them ourselves.
 // Particles and pores use separate engines so that the particles do not
 // depend on any pore setting.
+#include <mesh/portable_random.h>
 #include <mesh/sphere_generator.h>
 
 #include <algorithm>
@@ -36,38 +37,6 @@ namespace solidanode
     /// The pore engine is seeded with seed + this (mod 2^64): an arbitrary
     /// odd constant (2^64 / golden ratio) that keeps the two streams apart.
     constexpr std::uint64_t pore_stream_offset = 0x9E3779B97F4A7C15ULL;
-
-    /// Uniform and normal variates from std::mt19937_64, computed the same
-    /// way on every platform.
-    class PortableRandom
-    {
-    public:
-      explicit PortableRandom(const std::uint64_t seed)
-        : engine(seed)
-      {}
-
-      /// Uniform in [0, 1): the top 53 bits of one engine word.
-      double uniform() { return static_cast<double>(engine() >> 11) * 0x1.0p-53; }
-
-      /// Standard normal variate: Marsaglia's polar form of the Box-Muller
-      /// transform (needs only sqrt, which IEEE 754 rounds exactly, and log).
-      /// The second variate of each pair is discarded to keep the stream
-      /// simple.
-      double normal()
-      {
-        for (;;)
-          {
-            const double u = 2. * uniform() - 1.;
-            const double v = 2. * uniform() - 1.;
-            const double s = u * u + v * v;
-            if (s > 0. && s < 1.)
-              return u * std::sqrt(-2. * std::log(s) / s);
-          }
-      }
-
-    private:
-      std::mt19937_64 engine;
-    };
 
     /// A sphere in voxel units.
     struct Sphere

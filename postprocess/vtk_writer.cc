@@ -82,6 +82,39 @@ namespace solidanode
       return "Float64";
     }
 
+    vtkSmartPointer<vtkPoints> make_points(const std::vector<double> &xyz)
+    {
+      vtkNew<vtkDoubleArray> coords;
+      coords->SetNumberOfComponents(3);
+      coords->SetNumberOfTuples(static_cast<vtkIdType>(xyz.size() / 3));
+      std::copy(xyz.begin(), xyz.end(), coords->GetPointer(0));
+      auto points = vtkSmartPointer<vtkPoints>::New();
+      points->SetData(coords);
+      return points;
+    }
+
+    /// Cells of @p per_cell points each; ids are checked against @p n_points.
+    vtkSmartPointer<vtkCellArray> make_cells(const std::vector<std::int64_t> &ids,
+                                             std::size_t per_cell, std::size_t n_points,
+                                             const std::string &path)
+    {
+      const std::size_t    n_cells = ids.size() / per_cell;
+      vtkNew<vtkIdTypeArray> offsets, connectivity;
+      offsets->SetNumberOfTuples(static_cast<vtkIdType>(n_cells + 1));
+      connectivity->SetNumberOfTuples(static_cast<vtkIdType>(ids.size()));
+      for (std::size_t c = 0; c <= n_cells; ++c)
+        offsets->SetValue(static_cast<vtkIdType>(c), static_cast<vtkIdType>(per_cell * c));
+      for (std::size_t i = 0; i < ids.size(); ++i)
+        {
+          if (ids[i] < 0 || static_cast<std::size_t>(ids[i]) >= n_points)
+            throw std::runtime_error("VTK output " + path + ": point id out of range");
+          connectivity->SetValue(static_cast<vtkIdType>(i), static_cast<vtkIdType>(ids[i]));
+        }
+      auto cells = vtkSmartPointer<vtkCellArray>::New();
+      cells->SetData(offsets, connectivity);
+      return cells;
+    }
+
     /// Binary appended, optionally zlib-compressed, written atomically.
     void write_xml(vtkXMLWriter *writer, const std::string &path,
                    const VtkOptions &options)
@@ -130,30 +163,8 @@ namespace solidanode
     if (piece.points.size() % 3 != 0 || piece.hexahedra.size() % 8 != 0)
       throw std::runtime_error("VTK output " + path + ": malformed mesh arrays");
     vtkNew<vtkUnstructuredGrid> grid;
-
-    vtkNew<vtkDoubleArray> coords;
-    coords->SetNumberOfComponents(3);
-    coords->SetNumberOfTuples(static_cast<vtkIdType>(piece.n_points()));
-    std::copy(piece.points.begin(), piece.points.end(), coords->GetPointer(0));
-    vtkNew<vtkPoints> points;
-    points->SetData(coords);
-    grid->SetPoints(points);
-
-    vtkNew<vtkIdTypeArray> offsets, connectivity;
-    offsets->SetNumberOfTuples(static_cast<vtkIdType>(piece.n_cells() + 1));
-    connectivity->SetNumberOfTuples(static_cast<vtkIdType>(piece.hexahedra.size()));
-    for (std::size_t c = 0; c <= piece.n_cells(); ++c)
-      offsets->SetValue(static_cast<vtkIdType>(c), static_cast<vtkIdType>(8 * c));
-    for (std::size_t i = 0; i < piece.hexahedra.size(); ++i)
-      {
-        const auto id = piece.hexahedra[i];
-        if (id < 0 || static_cast<std::size_t>(id) >= piece.n_points())
-          throw std::runtime_error("VTK output " + path + ": point id out of range");
-        connectivity->SetValue(static_cast<vtkIdType>(i), static_cast<vtkIdType>(id));
-      }
-    vtkNew<vtkCellArray> cells;
-    cells->SetData(offsets, connectivity);
-    grid->SetCells(VTK_HEXAHEDRON, cells);
+    grid->SetPoints(make_points(piece.points));
+    grid->SetCells(VTK_HEXAHEDRON, make_cells(piece.hexahedra, 8, piece.n_points(), path));
 
     for (const auto &a : piece.point_data)
       grid->GetPointData()->AddArray(to_vtk(a, piece.n_points(), path));
@@ -171,28 +182,8 @@ namespace solidanode
     if (piece.points.size() % 3 != 0 || piece.quads.size() % 4 != 0)
       throw std::runtime_error("VTK output " + path + ": malformed polygon arrays");
     vtkNew<vtkPolyData> poly;
-    vtkNew<vtkDoubleArray> coords;
-    coords->SetNumberOfComponents(3);
-    coords->SetNumberOfTuples(static_cast<vtkIdType>(piece.n_points()));
-    std::copy(piece.points.begin(), piece.points.end(), coords->GetPointer(0));
-    vtkNew<vtkPoints> points;
-    points->SetData(coords);
-    poly->SetPoints(points);
-    vtkNew<vtkIdTypeArray> offsets, connectivity;
-    offsets->SetNumberOfTuples(static_cast<vtkIdType>(piece.n_cells() + 1));
-    connectivity->SetNumberOfTuples(static_cast<vtkIdType>(piece.quads.size()));
-    for (std::size_t c = 0; c <= piece.n_cells(); ++c)
-      offsets->SetValue(static_cast<vtkIdType>(c), static_cast<vtkIdType>(4 * c));
-    for (std::size_t i = 0; i < piece.quads.size(); ++i)
-      {
-        const auto id = piece.quads[i];
-        if (id < 0 || static_cast<std::size_t>(id) >= piece.n_points())
-          throw std::runtime_error("VTK output " + path + ": point id out of range");
-        connectivity->SetValue(static_cast<vtkIdType>(i), static_cast<vtkIdType>(id));
-      }
-    vtkNew<vtkCellArray> polys;
-    polys->SetData(offsets, connectivity);
-    poly->SetPolys(polys);
+    poly->SetPoints(make_points(piece.points));
+    poly->SetPolys(make_cells(piece.quads, 4, piece.n_points(), path));
     for (const auto &a : piece.cell_data)
       poly->GetCellData()->AddArray(to_vtk(a, piece.n_cells(), path));
 
