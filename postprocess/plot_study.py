@@ -43,6 +43,18 @@ def sort_key(text):
     return (0, v * UNITS.get(u, 1), "") if v is not None else (1, 0, text)
 
 
+# Column-name unit suffixes -> (scale, label unit) for readable axes.
+UNITS = {"_Pa": (1e-6, "MPa"), "_m2": (1e12, "µm²"), "_m": (1e6, "µm"), "_s": (1.0, "s")}
+
+
+def axis_of(column):
+    """Scale factor and axis label for a study.csv column."""
+    for suffix, (scale, unit) in UNITS.items():
+        if column.endswith(suffix):
+            return scale, f"{column[:-len(suffix)].replace('_', ' ')} [{unit}]"
+    return 1.0, column.replace("_", " ")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("csv")
@@ -78,7 +90,7 @@ def main():
         for g in groups:
             px, py, pe = [], [], []
             for i, x in enumerate(xs):
-                vals = [float(r[y]) for r in done if r[a.x] == x and (g is None or r[a.group] == g)
+                vals = [float(r[y]) * axis_of(y)[0] for r in done if r[a.x] == x and (g is None or r[a.group] == g)
                         and r[y] not in ("", "nan")]
                 if not vals:
                     continue
@@ -93,7 +105,7 @@ def main():
         ax.set_xlabel(f"{a.x} [{unit}]" if unit else a.x)
         if not numeric_x:
             ax.set_xticks(range(len(xs)), xs)
-        ax.set_ylabel(y)
+        ax.set_ylabel(axis_of(y)[1])
         title = os.path.basename(os.path.dirname(os.path.abspath(a.csv)))
         if a.seed:
             title += f" (mean ± std over {a.seed})"
