@@ -55,4 +55,12 @@ cmp -s "$csv" "$work/before.csv" || fail "--collect changed study.csv"
 rm -rf "$out/case_0000"
 "$prog" sweep "$src/tests/data/sweep/study.yaml" --np 1 --output "$out" --case 0 > "$work/third.log"
 grep -q "1 run, 0 skipped, 0 failed" "$work/third.log" || fail "--case 0"
+# The study plot: one PNG per requested outcome (needs Debian's matplotlib).
+if /usr/bin/python3 -c "import matplotlib" 2>/dev/null; then
+  /usr/bin/python3 "$src/postprocess/plot_study.py" "$csv" --x case \
+    --y thickness_change_m --output "$work/plot.png" || fail "plot_study.py"
+  [ "$(stat -c %s "$work/plot.png")" -gt 5000 ] || fail "plot_study.py wrote no real PNG"
+else
+  echo "note: python3-matplotlib missing, plot_study.py not checked"
+fi
 echo "test_sweep.sh: OK"
