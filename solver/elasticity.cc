@@ -460,19 +460,26 @@ namespace solidanode
 
   double ElasticitySolver::mean_top_displacement() const
   {
-    // Average of u_z over the top face, area weighted (Q1: exact with
-    // 2-point Gauss).
+    return mean_face_displacement(boundary_id::top, 2);
+  }
+
+  double ElasticitySolver::mean_face_displacement(unsigned int face,
+                                                  unsigned int component) const
+  {
+    // Area-weighted average (Q1: exact with 2-point Gauss). Face f of the
+    // box is face f of the voxels that touch it, as boundary ids follow
+    // deal.II's face numbering.
     const QGauss<2>  qf(2);
     FEFaceValues<3>  ffv(fe_, qf, update_values | update_JxW_values);
-    const FEValuesExtractors::Scalar uz(2);
+    const FEValuesExtractors::Scalar uc(component);
     std::vector<double> values(qf.size());
     double integral = 0., area = 0.;
     for (const auto &cell : dof_handler_.active_cell_iterators())
-      if (cell->is_locally_owned() && cell->at_boundary(5) &&
-          cell->face(5)->boundary_id() == boundary_id::top)
+      if (cell->is_locally_owned() && cell->at_boundary(face) &&
+          cell->face(face)->boundary_id() == face)
         {
-          ffv.reinit(cell, 5);
-          ffv[uz].get_function_values(ghosted_solution_, values);
+          ffv.reinit(cell, face);
+          ffv[uc].get_function_values(ghosted_solution_, values);
           for (unsigned int k = 0; k < qf.size(); ++k)
             {
               integral += values[k] * ffv.JxW(k);

@@ -70,6 +70,11 @@ namespace solidanode
     /// Mean u_z over the top face [m] (all ranks get the value).
     double mean_top_displacement() const;
 
+    /// Area-weighted mean of displacement component @p component over the
+    /// box face @p face (0..5: x_min, x_max, y_min, y_max, bottom, top) [m].
+    /// Collective.
+    double mean_face_displacement(unsigned int face, unsigned int component) const;
+
   private:
     void setup_dofs();
     void make_constraints(const LoadState &load);

@@ -118,6 +118,10 @@ TEST(Elasticity, FreeSwellingIsStressFree)
   const double scale = E / (1. - 2. * nu) * eps;
   EXPECT_LT(prob.max_stress_error(stresses, CellStress{{0, 0, 0, 0, 0, 0}}), 1e-7 * scale);
   EXPECT_NEAR(prob.solver->mean_top_displacement(), eps * 8 * h, 1e-9 * eps * 8 * h);
+  EXPECT_NEAR(prob.solver->mean_face_displacement(boundary_id::x_max, 0), eps * 4 * h,
+              1e-9 * eps * 4 * h);
+  EXPECT_NEAR(prob.solver->mean_face_displacement(boundary_id::y_max, 1), eps * 6 * h,
+              1e-9 * eps * 6 * h);
 }
 
 TEST(Elasticity, LayersInSeriesUnderPressure)
