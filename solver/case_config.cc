@@ -283,10 +283,74 @@ namespace solidanode
       return spec;
     }
 
+    /// {homogenized_from: FILE}: E, nu and the network conductivities from a
+    /// homogenize.json written by `solidanode homogenize` (issue 9 part 3).
+    void read_homogenized(const InputNode &h, MaterialSpec &mat)
+    {
+      mat.homogenized_from = resolve_path(h, h.as_string());
+      const std::string &file = mat.homogenized_from;
+      YAML::Node         json; // JSON is YAML
+      try
+        {
+          json = YAML::LoadFile(file);
+        }
+      catch (const YAML::BadFile &)
+        {
+          h.fail("cannot open '" + file + "', expected the homogenize.json written by "
+                 "'solidanode homogenize' (the path is relative to the case file)");
+        }
+      catch (const YAML::Exception &e)
+        {
+          h.fail("cannot parse '" + file + "' as JSON: " + e.what());
+        }
+      const auto number = [&](const YAML::Node &n, const std::string &what) {
+        try
+          {
+            if (n && n.IsScalar())
+              return n.as<double>();
+          }
+        catch (const YAML::Exception &)
+          {}
+        h.fail("'" + file + "' has no number '" + what +
+               "', expected a homogenize.json with the effective stiffness (run "
+               "'solidanode homogenize' with 'homogenize: {elasticity: true}')");
+      };
+      if (!json.IsMap() || !json["elasticity"] || !json["elasticity"].IsMap())
+        h.fail("'" + file + "' has no 'elasticity' section, expected a homogenize.json "
+               "with the effective stiffness (run 'solidanode homogenize' with "
+               "'homogenize: {elasticity: true}')");
+      mat.E  = number(json["elasticity"]["E_Pa"], "elasticity.E_Pa");
+      mat.nu = number(json["elasticity"]["nu"], "elasticity.nu");
+      if (!(mat.E > 0.) || !(mat.nu > -1. && mat.nu < 0.5))
+        h.fail("'" + file + "' gives E = " + number_text(mat.E) + " Pa, nu = " +
+               number_text(mat.nu) + ", expected E > 0 and nu in (-1, 0.5)");
+      if (json["networks"] && json["networks"].IsSequence())
+        for (const YAML::Node &n : json["networks"])
+          {
+            const YAML::Node s = n["sigma_eff_S_per_m"];
+            if (!n["name"] || !s || !s.IsMap() || s.size() == 0)
+              continue;
+            double sum = 0.;
+            for (const auto &kv : s)
+              sum += number(kv.second, "networks[].sigma_eff_S_per_m");
+            mat.effective_conductivity[n["name"].as<std::string>()] =
+              sum / static_cast<double>(s.size());
+          }
+    }
+
     MaterialSpec read_material(const InputNode &node, const std::string &name)
     {
       MaterialSpec mat;
       mat.name                = name;
+      if (const auto h = node.optional_child("homogenized_from"))
+        {
+          for (const char *key : {"model", "E", "nu"})
+            if (node.has(key))
+              node.child(key).fail("give either 'homogenized_from' or '" + std::string(key) +
+                                   "', not both");
+          read_homogenized(*h, mat);
+          return mat;
+        }
       const std::string model = node.string("model", "linear_elastic");
       if (model == "pore")
         {

@@ -57,6 +57,13 @@ namespace solidanode
     Model       model = Model::linear_elastic;
     double      E     = 0.; ///< [Pa]
     double      nu    = 0.; ///< [-]
+    /// Set when the material is declared {homogenized_from: FILE} (issue 9
+    /// part 3): the homogenize.json read (path resolved against the case
+    /// file); E and nu are then its isotropic effective values.
+    std::string homogenized_from;
+    /// From that file: effective conductivity per network [S/m] (mean over
+    /// the directions computed), for transport models; empty otherwise.
+    std::map<std::string, double> effective_conductivity;
   };
 
   struct StepSpec

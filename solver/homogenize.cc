@@ -1,5 +1,6 @@
 #include <solver/homogenize.h>
 
+#include <mesh/image_import.h>
 #include <mesh/voxel_mesh.h>
 #include <postprocess/file_utils.h>
 #include <postprocess/json.h>
@@ -416,6 +417,68 @@ namespace solidanode
     return result;
   }
 
+  Spread spread_of(const std::vector<double> &values)
+  {
+    Spread s;
+    s.values = values;
+    if (values.empty())
+      return s;
+    s.min = *std::min_element(values.begin(), values.end());
+    s.max = *std::max_element(values.begin(), values.end());
+    for (double v : values)
+      s.mean += v;
+    s.mean /= static_cast<double>(values.size());
+    double var = 0.;
+    for (double v : values)
+      var += (v - s.mean) * (v - s.mean);
+    var /= static_cast<double>(values.size());
+    s.relative_std = s.mean != 0. ? std::sqrt(var) / std::abs(s.mean) : 0.;
+    return s;
+  }
+
+  std::vector<VoxelImage> octants(const VoxelImage &image)
+  {
+    std::array<std::size_t, 3> half;
+    for (unsigned int d = 0; d < 3; ++d)
+      {
+        half[d] = image.dims[d] / 2;
+        if (half[d] == 0)
+          throw CollectiveError("sizing: the image has " + std::to_string(image.dims[d]) +
+                                " voxel(s) along " + axis_name(d) +
+                                ", octants need at least 2");
+      }
+    std::vector<VoxelImage> result;
+    for (unsigned int o = 0; o < 8; ++o)
+      {
+        std::array<std::size_t, 3> lo, hi;
+        for (unsigned int d = 0; d < 3; ++d)
+          {
+            lo[d] = (o >> d) & 1u ? image.dims[d] - half[d] : 0;
+            hi[d] = lo[d] + half[d];
+          }
+        result.push_back(crop(image, lo, hi, "octant"));
+      }
+    return result;
+  }
+
+  namespace
+  {
+    Json spread_json(const Spread &s, double full)
+    {
+      Json j = Json::object();
+      j["mean"]         = s.mean;
+      j["min"]          = s.min;
+      j["max"]          = s.max;
+      j["relative_std"] = s.relative_std;
+      j["full_box"]     = full;
+      Json v = Json::array();
+      for (double x : s.values)
+        v.push_back(x);
+      j["octants"] = v;
+      return j;
+    }
+  } // namespace
+
   void run_homogenize(const CaseConfig &config, const std::string &output_directory,
                       MPI_Comm comm)
   {
@@ -448,11 +511,13 @@ namespace solidanode
     Json nets = Json::array();
     std::ostringstream table;
     table.precision(5);
+    std::vector<NetworkResult> full_results;
     for (const auto &net : spec.networks)
       {
         const NetworkResult r = homogenize_conduction(
           image, net.name, net.conductivities, net.reference, spec.directions,
           spec.insulator_ratio, settings, comm, spec.write_fields ? dir : std::string());
+        full_results.push_back(r);
         Json j = Json::object();
         j["name"]                   = r.name;
         j["reference_phase"]        = r.reference_phase;
@@ -486,6 +551,8 @@ namespace solidanode
         nets.push_back(j);
       }
     json["networks"] = nets;
+    std::map<unsigned int, ElasticPhase> phases;
+    double full_E = 0.;
     if (spec.elasticity)
       {
         double min_E = std::numeric_limits<double>::infinity();
@@ -499,7 +566,6 @@ namespace solidanode
             if (it->second.model == MaterialSpec::Model::linear_elastic)
               min_E = std::min(min_E, it->second.E);
           }
-        std::map<unsigned int, ElasticPhase> phases;
         for (const auto &[label, f] : fractions)
           {
             const auto  &m = config.materials.at(image.phase_names.at(label));
@@ -511,6 +577,7 @@ namespace solidanode
             phases[label] = p;
           }
         const StiffnessResult s = homogenize_stiffness(image, phases, settings, comm);
+        full_E                  = s.E;
         Json e = Json::object();
         e["boundary_conditions"] =
           "KUBC (u = E x on the whole boundary): an upper bound of the RVE stiffness";
@@ -532,6 +599,78 @@ namespace solidanode
         table << "stiffness (KUBC, upper bound): E = " << s.E / 1e9 << " GPa, nu = " << s.nu
               << ", K = " << s.bulk / 1e9 << " GPa, G = " << s.shear / 1e9
               << " GPa, asymmetry " << s.asymmetry << "\n";
+      }
+    if (spec.sizing)
+      {
+        // Sizing advice (issue 9 part 4): the same solves on the 8 octants.
+        const std::vector<VoxelImage> parts = octants(image);
+        Json sz = Json::object();
+        sz["method"] =
+          "the same solves on the 8 octant sub-volumes (half the box per direction); "
+          "relative_std = population std / mean of the 8 values";
+        Json dims = Json::array();
+        for (unsigned int d = 0; d < 3; ++d)
+          dims.push_back(static_cast<double>(parts[0].dims[d]));
+        sz["octant_dims"] = dims;
+        sz["tolerance"]   = spec.sizing_tolerance;
+        double worst      = 0.;
+        std::string worst_what;
+        table << "sizing: 8 octants of " << parts[0].dims[0] << "x" << parts[0].dims[1]
+              << "x" << parts[0].dims[2] << " voxels (mean, min, max, relative std; full box)\n";
+        auto note = [&](const Spread &sp, const std::string &what) {
+          if (sp.relative_std >= worst)
+            {
+              worst      = sp.relative_std;
+              worst_what = what;
+            }
+        };
+        Json snets = Json::object();
+        for (std::size_t n = 0; n < spec.networks.size(); ++n)
+          {
+            const auto &net = spec.networks[n];
+            std::vector<NetworkResult> rs;
+            for (const VoxelImage &part : parts)
+              rs.push_back(homogenize_conduction(part, net.name, net.conductivities,
+                                                 net.reference, spec.directions,
+                                                 spec.insulator_ratio, settings, comm));
+            Json sn = Json::object();
+            for (const unsigned int d : spec.directions)
+              {
+                std::vector<double> v;
+                for (const auto &r : rs)
+                  v.push_back(r.sigma_eff[d]);
+                const Spread sp = spread_of(v);
+                const double full = full_results[n].sigma_eff[d];
+                sn[axis_name(d)]  = spread_json(sp, full);
+                const std::string what = "sigma_eff " + net.name + " " + axis_name(d);
+                note(sp, what);
+                table << "  " << what << ": " << sp.mean << ", " << sp.min << ", " << sp.max
+                      << " S/m, " << 100. * sp.relative_std << " %; " << full << " S/m\n";
+              }
+            snets[net.name] = sn;
+          }
+        sz["sigma_eff_S_per_m"] = snets;
+        if (spec.elasticity)
+          {
+            std::vector<double> v;
+            for (const VoxelImage &part : parts)
+              v.push_back(homogenize_stiffness(part, phases, settings, comm).E);
+            const Spread sp = spread_of(v);
+            sz["E_Pa"]      = spread_json(sp, full_E);
+            note(sp, "E");
+            table << "  E: " << sp.mean / 1e9 << ", " << sp.min / 1e9 << ", "
+                  << sp.max / 1e9 << " GPa, " << 100. * sp.relative_std << " %; "
+                  << full_E / 1e9 << " GPa\n";
+          }
+        const bool ok         = worst < spec.sizing_tolerance;
+        sz["max_relative_std"] = worst;
+        sz["representative"]  = ok;
+        json["sizing"]        = sz;
+        table << (ok ? "sizing: the domain looks representative: "
+                     : "sizing: the domain is NOT representative: ")
+              << "largest octant relative std " << 100. * worst << " % (" << worst_what
+              << ") " << (ok ? "< " : ">= ") << 100. * spec.sizing_tolerance << " %"
+              << (ok ? "\n" : "; use a larger box (or average several seeds)\n");
       }
     if (root)
       {

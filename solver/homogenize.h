@@ -57,6 +57,19 @@ namespace solidanode
                        const std::map<unsigned int, ElasticPhase> &phases,
                        const LinearSolverSettings &settings, MPI_Comm comm);
 
+  /// Spread of a set of values (sizing advice): relative_std is the
+  /// population standard deviation over |mean|.
+  struct Spread
+  {
+    std::vector<double> values;
+    double mean = 0., min = 0., max = 0., relative_std = 0.;
+  };
+  Spread spread_of(const std::vector<double> &values);
+
+  /// The 8 octant sub-volumes of @p image, each floor(n/2) voxels per
+  /// direction (for odd n the upper ones start at n - n/2). Order: x fastest.
+  std::vector<VoxelImage> octants(const VoxelImage &image);
+
   /// The command: reads the image of @p config, runs what its 'homogenize'
   /// section asks, prints a table and writes <dir>/homogenize.json.
   void run_homogenize(const CaseConfig &config, const std::string &output_directory,

@@ -63,6 +63,11 @@ namespace solidanode
     if (!(spec.relative_tolerance > 0. && spec.relative_tolerance < 1e-3))
       h.child("rtol").fail("expected a relative tolerance in (0, 1e-3)");
     spec.write_fields = h.boolean("fields", true);
+    spec.sizing       = h.boolean("sizing", false);
+    spec.sizing_tolerance =
+      h.quantity("sizing_tolerance", Dimension::dimensionless, spec.sizing_tolerance);
+    if (!(spec.sizing_tolerance > 0. && spec.sizing_tolerance < 1.))
+      h.child("sizing_tolerance").fail("expected a relative std in (0, 1), e.g. 0.05");
     if (spec.networks.empty() && !spec.elasticity)
       h.fail("nothing to do: give 'networks' and/or 'elasticity: true'");
     return spec;

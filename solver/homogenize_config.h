@@ -32,6 +32,12 @@ namespace solidanode
     double                         insulator_ratio = 1e-8;
     double                         relative_tolerance = 1e-10;
     bool                           write_fields = true; ///< current density .pvtu
+    /// Sizing advice: repeat the conduction (and stiffness) solves on the
+    /// 8 octant sub-volumes and report their spread.
+    bool                           sizing = false;
+    /// Relative std of the octant values below which the box is reported
+    /// as representative.
+    double                         sizing_tolerance = 0.05;
   };
 
   /// Read a 'homogenize' mapping (strict: every key is checked by the case

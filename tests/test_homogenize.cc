@@ -10,7 +10,11 @@
 
 #include <gtest/gtest.h>
 
+#include <yaml-cpp/yaml.h>
+
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 
 using namespace solidanode;
@@ -239,4 +243,128 @@ TEST(Homogenize, StiffnessOfLayeredImageIsSymmetricAndBounded)
   EXPECT_GT(s.bulk, 1. / (0.5 / K(a) + 0.5 / K(b)));
   EXPECT_LT(s.shear, 0.5 * (G(a) + G(b)));
   EXPECT_GT(s.shear, 1. / (0.5 / G(a) + 0.5 / G(b)));
+}
+
+// Rayleigh (1892) for a simple cubic array of spheres (volume fraction f,
+// conductivity ratio a = sigma_i / sigma_m):
+//   sigma_eff / sigma_m = 1 + 3 f / ((a + 2) / (a - 1) - f - 1.305 (a - 1) / (a + 4/3) f^(10/3))
+// One sphere at the centre of a cube with insulated sides and a potential
+// drop in z is, by mirror symmetry, the unit cell of that periodic array.
+// f ~ 0.1, contrast 10, 40^3 voxels: the remaining difference is the Q1 /
+// staircase discretisation (conforming elements overestimate sigma).
+TEST(Homogenize, SphereArrayMatchesRayleigh)
+{
+  const std::size_t N = 40;
+  const double      R = N * std::cbrt(3. * 0.1 / (4. * M_PI));
+  const auto image = make_image({{N, N, N}}, 1e-6, [&](auto i, auto j, auto k) {
+    const double x = i + 0.5 - N / 2., y = j + 0.5 - N / 2., z = k + 0.5 - N / 2.;
+    return static_cast<std::uint8_t>(x * x + y * y + z * z < R * R ? 1 : 0);
+  });
+  const double sm = 1., si = 10., a = si / sm;
+  const auto r = homogenize_conduction(image, "n", {{"A", sm}, {"B", si}}, "A", {2}, 1e-8,
+                                       tight(), comm);
+  const double f = image.volume_fractions().at(1);
+  const double rayleigh =
+    sm * (1. + 3. * f / ((a + 2.) / (a - 1.) - f -
+                         1.305 * (a - 1.) / (a + 4. / 3.) * std::pow(f, 10. / 3.)));
+  if (dealii::Utilities::MPI::this_mpi_process(comm) == 0)
+    std::printf("sphere array f = %.4f: sigma_eff = %.5f, Rayleigh = %.5f (%+.2f %%)\n", f,
+                r.sigma_eff[2], rayleigh, 100. * (r.sigma_eff[2] / rayleigh - 1.));
+  EXPECT_GE(r.sigma_eff[2], rayleigh * (1. - 0.005));
+  EXPECT_NEAR(r.sigma_eff[2], rayleigh, 0.02 * rayleigh);
+}
+
+TEST(Homogenize, OctantsAndSpread)
+{
+  const auto image = make_image({{5, 4, 6}}, 1e-6, [](auto i, auto, auto) {
+    return static_cast<std::uint8_t>(i % 2);
+  });
+  const auto parts = octants(image);
+  ASSERT_EQ(parts.size(), 8u);
+  for (const auto &p : parts)
+    EXPECT_EQ(p.dims, (std::array<std::size_t, 3>{{2, 2, 3}}));
+  EXPECT_EQ(parts[1].at(0, 0, 0), image.at(3, 0, 0)); // upper x octant starts at 5 - 2
+  const Spread s = spread_of({1., 2., 3., 2.});
+  EXPECT_DOUBLE_EQ(s.mean, 2.);
+  EXPECT_DOUBLE_EQ(s.min, 1.);
+  EXPECT_DOUBLE_EQ(s.max, 3.);
+  EXPECT_NEAR(s.relative_std, std::sqrt(0.5) / 2., 1e-15);
+}
+
+// The driver on a homogeneous image: octant spread 0, and its JSON read back
+// as a material ({homogenized_from: ...}) gives the input E and nu.
+TEST(Homogenize, HomogenizedFromRoundTripAndSizing)
+{
+  namespace fs = std::filesystem;
+  const unsigned int rank = dealii::Utilities::MPI::this_mpi_process(comm);
+  const std::string  dir  = "homogenize_test_output/roundtrip_np" +
+                           std::to_string(dealii::Utilities::MPI::n_mpi_processes(comm));
+  if (rank == 0)
+    {
+      fs::remove_all(dir);
+      fs::create_directories(dir);
+      std::ofstream(dir + "/a.raw", std::ios::binary) << std::string(8 * 8 * 8, '\0');
+      std::ofstream(dir + "/no_stiffness.json") << R"({"networks": []})" << "\n";
+    }
+  MPI_Barrier(comm);
+  const CaseConfig c = read_case_string(R"(
+microstructure:
+  raw: {file: a.raw, dims: [8, 8, 8], voxel_size: 1 um}
+  phases: {0: A}
+materials: {A: {E: 22 GPa, nu: 0.37}}
+steps: [{top: 0 MPa}]
+homogenize:
+  networks: [{name: ionic, conductivities: {A: 1.5 mS/cm}}]
+  elasticity: true
+  sizing: true
+  fields: false
+  rtol: 1e-12
+)", dir + "/h.yaml");
+  run_homogenize(c, dir + "/out", comm);
+  MPI_Barrier(comm);
+  const YAML::Node j = YAML::LoadFile(dir + "/out/homogenize.json");
+  const YAML::Node sz = j["sizing"];
+  ASSERT_TRUE(sz.IsMap());
+  for (const char *d : {"x", "y", "z"})
+    {
+      EXPECT_NEAR(sz["sigma_eff_S_per_m"]["ionic"][d]["relative_std"].as<double>(), 0., 1e-9);
+      EXPECT_NEAR(sz["sigma_eff_S_per_m"]["ionic"][d]["mean"].as<double>(), 0.15, 1e-10);
+    }
+  EXPECT_NEAR(sz["E_Pa"]["relative_std"].as<double>(), 0., 1e-9);
+  EXPECT_TRUE(sz["representative"].as<bool>());
+
+  const std::string base = R"(
+microstructure: {generate: {dims: [8, 8, 8], voxel_size: 1 um, particles: {radius: 1 um}}}
+steps: [{top: 1 MPa}]
+)";
+  const CaseConfig l = read_case_string(
+    base + "materials: {layer: {homogenized_from: out/homogenize.json}}\n", dir + "/l.yaml");
+  const MaterialSpec &m = l.materials.at("layer");
+  EXPECT_EQ(m.model, MaterialSpec::Model::linear_elastic);
+  EXPECT_NEAR(m.E, 22e9, 1e-6 * 22e9);
+  EXPECT_NEAR(m.nu, 0.37, 1e-6);
+  EXPECT_NEAR(m.effective_conductivity.at("ionic"), 0.15, 1e-10);
+  EXPECT_EQ(m.homogenized_from, fs::path(dir + "/out/homogenize.json").lexically_normal().string());
+
+  auto message = [&](const std::string &materials) {
+    try
+      {
+        read_case_string(base + materials, dir + "/l.yaml");
+      }
+    catch (const InputError &e)
+      {
+        return std::string(e.what());
+      }
+    return std::string("no error");
+  };
+  const std::string missing = message("materials: {layer: {homogenized_from: nope.json}}\n");
+  EXPECT_NE(missing.find("materials.layer.homogenized_from"), std::string::npos) << missing;
+  EXPECT_NE(missing.find("nope.json"), std::string::npos) << missing;
+  const std::string nostiff =
+    message("materials: {layer: {homogenized_from: no_stiffness.json}}\n");
+  EXPECT_NE(nostiff.find("no_stiffness.json"), std::string::npos) << nostiff;
+  EXPECT_NE(nostiff.find("elasticity"), std::string::npos) << nostiff;
+  const std::string both =
+    message("materials: {layer: {homogenized_from: out/homogenize.json, E: 1 GPa}}\n");
+  EXPECT_NE(both.find("not both"), std::string::npos) << both;
 }
