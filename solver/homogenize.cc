@@ -7,6 +7,7 @@
 #include <postprocess/vtk_writer.h>
 #include <solver/case_config.h>
 #include <solver/conduction.h>
+#include <solver/elasticity.h>
 #include <solver/errors.h>
 #include <solver/homogenize_config.h>
 #include <solver/run.h>
@@ -553,7 +554,7 @@ namespace solidanode
     json["networks"] = nets;
     std::map<unsigned int, ElasticPhase> phases;
     double full_E = 0.;
-    if (spec.elasticity)
+    if (spec.elasticity || !spec.swelling.empty())
       {
         double min_E = std::numeric_limits<double>::infinity();
         for (const auto &[label, f] : fractions)
@@ -576,6 +577,56 @@ namespace solidanode
             p.nu   = p.pore ? 0. : m.nu;
             phases[label] = p;
           }
+      }
+    if (!spec.swelling.empty())
+      {
+        // Effective swelling strain: the composite with these eigenstrains
+        // and no macroscopic stress (symmetry planes x0, y0, z0, the other
+        // faces traction free); strain = mean face displacement / length.
+        parallel::distributed::Triangulation<3> tria(comm);
+        create_voxel_mesh(image, tria);
+        ElasticitySolver solver(tria, phases, SideCondition::free, TopCondition::free,
+                                settings);
+        LoadState load;
+        for (const auto &[phase, eps] : spec.swelling)
+          {
+            bool found = false;
+            for (const auto &[label, p] : phases)
+              if (p.name == phase)
+                {
+                  load.eigenstrain[label] = eps;
+                  found                   = true;
+                }
+            if (!found)
+              throw CollectiveError(config.file + ": homogenize.swelling names phase '" +
+                                    phase + "', which the image does not contain");
+          }
+        solver.solve(load);
+        const auto ext = image.extent();
+        Json       sw  = Json::object();
+        Json       eig = Json::object(), eff = Json::object();
+        for (const auto &[phase, eps] : spec.swelling)
+          eig[phase] = eps;
+        double volumetric = 0.;
+        table << "effective swelling strain (stress-free composite):";
+        for (unsigned int d = 0; d < 3; ++d)
+          {
+            const unsigned int face   = 2 * d + 1; // x_max, y_max, top
+            const double       strain = solver.mean_face_displacement(face, d) / ext[d];
+            eff[axis_name(d)]         = strain;
+            volumetric += strain;
+            table << " " << axis_name(d) << " " << strain;
+          }
+        table << ", volumetric " << volumetric << "\n";
+        sw["phase_eigenstrain"]           = eig;
+        sw["effective_strain"]            = eff;
+        sw["effective_volumetric_strain"] = volumetric;
+        sw["boundary_conditions"] =
+          "symmetry planes x0, y0, z0; other faces traction free (no macroscopic stress)";
+        json["swelling"] = sw;
+      }
+    if (spec.elasticity)
+      {
         const StiffnessResult s = homogenize_stiffness(image, phases, settings, comm);
         full_E                  = s.E;
         Json e = Json::object();

@@ -54,6 +54,16 @@ namespace solidanode
           d->fail("expected at least one of x, y, z");
       }
     spec.elasticity = h.boolean("elasticity", false);
+    if (const auto sw = h.optional_child("swelling"))
+      for (const auto &phase : sw->keys())
+        {
+          const InputNode v = sw->child(phase);
+          const double    x = v.as_quantity(Dimension::dimensionless);
+          if (!(x > -0.5 && x < 0.5))
+            v.fail("found " + std::to_string(x) +
+                   ", expected a small-strain eigenstrain in (-0.5, 0.5)");
+          spec.swelling[phase] = x;
+        }
     spec.insulator_ratio =
       h.quantity("insulator_ratio", Dimension::dimensionless, spec.insulator_ratio);
     if (!(spec.insulator_ratio > 0. && spec.insulator_ratio < 1e-2))
@@ -68,8 +78,8 @@ namespace solidanode
       h.quantity("sizing_tolerance", Dimension::dimensionless, spec.sizing_tolerance);
     if (!(spec.sizing_tolerance > 0. && spec.sizing_tolerance < 1.))
       h.child("sizing_tolerance").fail("expected a relative std in (0, 1), e.g. 0.05");
-    if (spec.networks.empty() && !spec.elasticity)
-      h.fail("nothing to do: give 'networks' and/or 'elasticity: true'");
+    if (spec.networks.empty() && !spec.elasticity && spec.swelling.empty())
+      h.fail("nothing to do: give 'networks', 'elasticity: true' and/or 'swelling'");
     return spec;
   }
 } // namespace solidanode

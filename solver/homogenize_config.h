@@ -27,6 +27,9 @@ namespace solidanode
     std::vector<ConductingNetwork> networks;
     std::vector<unsigned int>      directions{0, 1, 2}; ///< 0 = x, 1 = y, 2 = z
     bool                           elasticity = false;
+    /// Effective swelling strain of the composite: isotropic eigenstrain per
+    /// phase name at a uniform state of charge; empty = not computed.
+    std::map<std::string, double>  swelling;
     /// Conductivity of insulating phases relative to the largest conductivity
     /// of the network (they are kept in the mesh, not removed).
     double                         insulator_ratio = 1e-8;

@@ -1,6 +1,7 @@
 // Effective properties (issue 9): conduction and KUBC stiffness on small
 // voxel images. Runs on 1 and 2 ranks; every rank builds the same image.
 #include <solver/case_config.h>
+#include <solver/run.h>
 #include <solver/homogenize.h>
 #include <solver/homogenize_config.h>
 #include <solver/units.h>
@@ -367,4 +368,43 @@ steps: [{top: 1 MPa}]
   const std::string both =
     message("materials: {layer: {homogenized_from: out/homogenize.json, E: 1 GPa}}\n");
   EXPECT_NE(both.find("not both"), std::string::npos) << both;
+}
+
+TEST(Homogenize, EffectiveSwellingStrainIsTheMeanEigenstrain)
+{
+  // With the same elastic constants everywhere and no macroscopic stress,
+  // the mean strain equals the mean eigenstrain exactly, whatever the
+  // arrangement (Hill/Levin): effective strain = f_Si eps in every direction.
+  namespace fs = std::filesystem;
+  const std::string dir = "homogenize_test_output/swelling_np" +
+                          std::to_string(dealii::Utilities::MPI::n_mpi_processes(comm));
+  if (dealii::Utilities::MPI::this_mpi_process(comm) == 0)
+    {
+      fs::remove_all(dir);
+      fs::create_directories(dir);
+    }
+  MPI_Barrier(comm);
+  const CaseConfig c = read_case_string(R"(
+microstructure:
+  generate:
+    dims: [12, 12, 12]
+    voxel_size: 1 um
+    seed: 4
+    matrix: LPSCl
+    particles: {phase: Si, volume_fraction: 0.3, radius: 2.5 um}
+materials: {Si: {E: 50 GPa, nu: 0.3}, LPSCl: {E: 50 GPa, nu: 0.3}}
+steps: [{top: 0 MPa}]
+homogenize:
+  swelling: {Si: 0.02}
+  fields: false
+  rtol: 1e-12
+)", dir + "/s.yaml");
+  run_homogenize(c, dir + "/out", comm);
+  MPI_Barrier(comm);
+  const YAML::Node j     = YAML::LoadFile(dir + "/out/homogenize.json");
+  const VoxelImage image = acquire_image(c.microstructure, comm);
+  const double     f_si  = image.volume_fractions().at(image.label_of("Si"));
+  for (const char *d : {"x", "y", "z"})
+    EXPECT_NEAR(j["swelling"]["effective_strain"][d].as<double>(), f_si * 0.02, 1e-8) << d;
+  EXPECT_NEAR(j["swelling"]["effective_volumetric_strain"].as<double>(), 3 * f_si * 0.02, 3e-8);
 }
