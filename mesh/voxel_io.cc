@@ -28,6 +28,8 @@
 #include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -272,6 +274,566 @@ namespace solidanode
       for (int i = 0; i < element->GetNumberOfNestedElements(); ++i)
         check_data_arrays(element->GetNestedElement(i), has_appended, fail, depth + 1);
     }
+
+    // ---- Plain-text pre-check of inline ascii arrays (no VTK) -------------
+    //
+    // VTK 9.1 reads an inline ascii array with "is >> value" until the first
+    // token that does not parse, and then crashes in ReadPieceData when it
+    // got fewer values than the piece needs (found by fuzz_vti_reader). So,
+    // before VTK sees the file, we scan its XML text ourselves: for every
+    // <DataArray>/<Array> with format="ascii", every whitespace-separated
+    // token between the tag and the next '<' must be a number of the array's
+    // type, and (for cell, point and field data) there must be exactly
+    // NumberOfComponents x cells / points / NumberOfTuples of them. One pass
+    // over the file, constant memory apart from one tag; it stops where VTK
+    // stops parsing XML ("<AppendedData"). Malformed XML elsewhere is left to
+    // VTK's parser, which reports it.
+
+    /// The file as a stream of characters with the byte offset.
+    class TextScanner
+    {
+    public:
+      explicit TextScanner(std::streambuf &buffer) : buffer(buffer) {}
+
+      static constexpr int end = std::char_traits<char>::eof();
+
+      int peek() { return buffer.sgetc(); }
+      int get()
+      {
+        const int c = buffer.sbumpc();
+        if (c != end)
+          ++offset;
+        return c;
+      }
+      /// Whether the next characters are @p text; consumes them if so, and
+      /// the matching part otherwise.
+      bool accept(const char *text)
+      {
+        for (; *text != '\0'; ++text)
+          {
+            if (peek() != static_cast<unsigned char>(*text))
+              return false;
+            get();
+          }
+        return true;
+      }
+      /// Skips past the first occurrence of @p pattern (at most 3
+      /// characters); false at the end of the file.
+      bool skip_past(const std::string &pattern)
+      {
+        std::string window;
+        for (int c = get(); c != end; c = get())
+          {
+            window.push_back(static_cast<char>(c));
+            if (window.size() > pattern.size())
+              window.erase(0, 1);
+            if (window == pattern)
+              return true;
+          }
+        return false;
+      }
+      std::uint64_t position() const { return offset; }
+
+    private:
+      std::streambuf &buffer;
+      std::uint64_t   offset = 0;
+    };
+
+    bool is_space(const int c)
+    {
+      return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+    }
+
+    /// A text for messages: at most 40 characters, non-printable ones as '?'.
+    std::string shown(const std::string &text)
+    {
+      std::string out = text.substr(0, 40);
+      for (char &c : out)
+        if (!std::isprint(static_cast<unsigned char>(c)))
+          c = '?';
+      return text.size() > 40 ? out + "..." : out;
+    }
+
+    /// Replaces the XML entities &lt; &gt; &amp; &quot; &apos; and ASCII
+    /// character references in an attribute value, as the XML parser will.
+    std::string decode_entities(const std::string &value)
+    {
+      std::string out;
+      for (std::size_t i = 0; i < value.size(); ++i)
+        {
+          const std::size_t semicolon = value.find(';', i);
+          if (value[i] != '&' || semicolon == std::string::npos || semicolon - i > 10)
+            {
+              out.push_back(value[i]);
+              continue;
+            }
+          const std::string entity = value.substr(i + 1, semicolon - i - 1);
+          long code = -1;
+          if (entity == "lt") code = '<';
+          else if (entity == "gt") code = '>';
+          else if (entity == "amp") code = '&';
+          else if (entity == "quot") code = '"';
+          else if (entity == "apos") code = '\'';
+          else if (entity.size() > 1 && entity[0] == '#')
+            {
+              const bool hex = entity[1] == 'x';
+              const std::string digits = entity.substr(hex ? 2 : 1);
+              if (!digits.empty() &&
+                  digits.find_first_not_of(hex ? "0123456789abcdefABCDEF" : "0123456789") ==
+                    std::string::npos)
+                code = std::strtol(digits.c_str(), nullptr, hex ? 16 : 10);
+            }
+          if (code < 0 || code > 127)
+            {
+              out.push_back(value[i]);
+              continue;
+            }
+          out.push_back(static_cast<char>(code));
+          i = semicolon;
+        }
+      return out;
+    }
+
+    /// How the tokens of an ascii array of a VTK XML type name must look.
+    struct AsciiValueType
+    {
+      enum class Kind { signed_integer, unsigned_integer, real, any_number } kind;
+      long long          min      = 0;
+      unsigned long long max      = 0;
+      double             real_max = 0.;
+      /// Whether the number of tokens is tuples x components (not for Bit
+      /// arrays, whose ascii form VTK stores differently).
+      bool counted = true;
+      /// String arrays: the tokens are character codes and each string ends
+      /// with a 0, so the strings are counted instead. VTK 9.1 writes past
+      /// the end of the array when there are more strings than tuples.
+      bool strings = false;
+    };
+
+    AsciiValueType ascii_value_type(const std::string &type)
+    {
+      using K = AsciiValueType::Kind;
+      const auto sint = [](long long min, long long max) {
+        return AsciiValueType{K::signed_integer, min, static_cast<unsigned long long>(max)};
+      };
+      const auto uint = [](unsigned long long max) {
+        return AsciiValueType{K::unsigned_integer, 0, max};
+      };
+      if (type == "Int8") return sint(-128, 127);
+      if (type == "UInt8") return uint(255);
+      if (type == "Int16") return sint(-32768, 32767);
+      if (type == "UInt16") return uint(65535);
+      if (type == "Int32") return sint(std::numeric_limits<std::int32_t>::min(), std::numeric_limits<std::int32_t>::max());
+      if (type == "UInt32") return uint(std::numeric_limits<std::uint32_t>::max());
+      if (type == "Int64") return sint(std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max());
+      if (type == "UInt64") return uint(std::numeric_limits<std::uint64_t>::max());
+      if (type == "Float32") return {K::real, 0, 0, std::numeric_limits<float>::max()};
+      if (type == "Float64") return {K::real, 0, 0, std::numeric_limits<double>::max()};
+      if (type == "String")
+        {
+          AsciiValueType t = sint(-128, 255); // character codes
+          t.strings = true;
+          return t;
+        }
+      if (type == "Bit")
+        {
+          AsciiValueType t = sint(-32768, 32767);
+          t.counted = false;
+          return t;
+        }
+      return {K::any_number, 0, 0, std::numeric_limits<double>::max()};
+    }
+
+    /// Empty if @p token is a value of @p type that VTK's "is >> value"
+    /// reads completely, else why not.
+    std::string check_ascii_token(const std::string &token, const AsciiValueType &type,
+                                  const std::string &type_name)
+    {
+      using K = AsciiValueType::Kind;
+      const std::string what = "token '" + shown(token) + "'";
+      if (type.kind == K::signed_integer || type.kind == K::unsigned_integer)
+        {
+          const std::size_t first = (token[0] == '+' || token[0] == '-') ? 1 : 0;
+          if (first == token.size() ||
+              token.find_first_not_of("0123456789", first) != std::string::npos)
+            {
+              AsciiValueType real = type;
+              real.kind           = K::any_number;
+              real.real_max       = std::numeric_limits<double>::max();
+              return check_ascii_token(token, real, type_name).empty() ?
+                       what + " is not an integer (type " + type_name + ")" :
+                       what + " is not a number";
+            }
+          errno = 0;
+          bool in_range;
+          if (type.kind == K::signed_integer)
+            {
+              const long long v = std::strtoll(token.c_str(), nullptr, 10);
+              in_range = errno != ERANGE && v >= type.min &&
+                         (v < 0 || static_cast<unsigned long long>(v) <= type.max);
+            }
+          else
+            {
+              const bool negative =
+                token[0] == '-' && token.find_first_not_of('0', 1) != std::string::npos;
+              const unsigned long long v = std::strtoull(token.c_str(), nullptr, 10);
+              in_range = !negative && errno != ERANGE && v <= type.max;
+            }
+          return in_range ? "" : what + " is out of range for type " + type_name;
+        }
+      // Decimal notation only: VTK's stream reads no hex, "inf" or "nan".
+      if (token.find_first_not_of("0123456789+-.eE") != std::string::npos)
+        return what + " is not a number";
+      char *rest = nullptr;
+      errno = 0;
+      const double v = std::strtod(token.c_str(), &rest);
+      if (rest == token.c_str() || *rest != '\0')
+        return what + " is not a number";
+      if (!std::isfinite(v) || std::fabs(v) > type.real_max)
+        return what + " is out of range" +
+               (type.kind == K::real ? " for type " + type_name : std::string());
+      return "";
+    }
+
+    /// a * b, saturating at the largest uint64.
+    std::uint64_t saturating_product(const std::uint64_t a, const std::uint64_t b)
+    {
+      const std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
+      return (a != 0 && b > max / a) ? max : a * b;
+    }
+
+    std::string count_text(const std::uint64_t n)
+    {
+      return n == std::numeric_limits<std::uint64_t>::max() ? "more than 1.8e19" :
+                                                              std::to_string(n);
+    }
+
+    /// Parses a non-negative (or, with @p allow_negative, any) integer
+    /// attribute value that fits in an int; false otherwise.
+    bool parse_int(const std::string &text, long long &value, const bool allow_negative)
+    {
+      std::size_t first = 0;
+      while (first < text.size() && is_space(static_cast<unsigned char>(text[first])))
+        ++first;
+      std::size_t last = text.size();
+      while (last > first && is_space(static_cast<unsigned char>(text[last - 1])))
+        --last;
+      const std::string t = text.substr(first, last - first);
+      const std::size_t digits = (!t.empty() && (t[0] == '+' || t[0] == '-')) ? 1 : 0;
+      if (digits == t.size() || t.find_first_not_of("0123456789", digits) != std::string::npos ||
+          t.size() > 12)
+        return false;
+      value = std::strtoll(t.c_str(), nullptr, 10);
+      return (allow_negative || value >= 0) && value >= std::numeric_limits<int>::min() &&
+             value <= std::numeric_limits<int>::max();
+    }
+
+    /// Parses an Extent / WholeExtent attribute: 6 integers with at least
+    /// one point along each axis; else throws @p fail(...).
+    template <typename Fail>
+    std::array<long long, 6> parse_extent(const std::string &text, const char *attribute,
+                                          const Fail &fail)
+    {
+      std::array<long long, 6> e{};
+      std::istringstream words(text);
+      std::string        word;
+      int                n = 0;
+      while (words >> word)
+        if (n == 6 || !parse_int(word, e[n++], true))
+          throw fail(std::string("the ") + attribute + " '" + shown(text) +
+                     "' is not 6 integers");
+      if (n != 6)
+        throw fail(std::string("the ") + attribute + " '" + shown(text) +
+                   "' is not 6 integers");
+      for (unsigned int d = 0; d < 3; ++d)
+        if (e[2 * d + 1] < e[2 * d])
+          throw fail(std::string("the ") + attribute + " '" + shown(text) +
+                     "' is empty along " + "xyz"[d]);
+      return e;
+    }
+
+    /// Scans @p path as described above; throws @p fail(...) on the first
+    /// ascii array VTK cannot read completely, and on a Piece whose Extent
+    /// is not inside the WholeExtent (VTK 9.1 then writes past the end of
+    /// its arrays; found by fuzz_vti_reader).
+    template <typename Fail>
+    void check_inline_ascii_arrays(const std::string &path, const Fail &fail)
+    {
+      std::filebuf file;
+      if (file.open(path, std::ios::in | std::ios::binary) == nullptr)
+        return; // reported by the caller's checks and by VTK
+      TextScanner in(file);
+      const int   end = TextScanner::end;
+
+      enum class Section { other, point, cell, field };
+      Section     section    = Section::other;
+      bool        in_piece   = false;
+      bool        has_extent = false;
+      std::string extent_text;
+      std::array<long long, 6> piece_extent{};
+      bool                     has_whole = false;
+      std::array<long long, 6> whole_extent{};
+
+      const auto read_name = [&] {
+        std::string name;
+        while (in.peek() != end && !is_space(in.peek()) && in.peek() != '>' &&
+               in.peek() != '/' && in.peek() != '=' && name.size() < 256)
+          name.push_back(static_cast<char>(in.get()));
+        return name;
+      };
+      const auto skip_spaces = [&] {
+        while (in.peek() != end && is_space(in.peek()))
+          in.get();
+      };
+
+      while (true)
+        {
+          int c = in.get();
+          while (c != end && c != '<')
+            c = in.get();
+          if (c == end)
+            return;
+          const std::uint64_t tag_start = in.position() - 1;
+
+          if (in.accept("!"))
+            {
+              bool ok;
+              if (in.accept("--"))
+                ok = in.skip_past("-->");
+              else if (in.accept("[CDATA["))
+                ok = in.skip_past("]]>");
+              else
+                ok = in.skip_past(">");
+              if (!ok)
+                return; // unterminated: VTK's parser reports it
+              continue;
+            }
+          if (in.accept("?"))
+            {
+              if (!in.skip_past("?>"))
+                return;
+              continue;
+            }
+          if (in.accept("/"))
+            {
+              const std::string name = read_name();
+              if (name == "PointData" || name == "CellData" || name == "FieldData")
+                section = Section::other;
+              else if (name == "Piece")
+                in_piece = false;
+              if (!in.skip_past(">"))
+                return;
+              continue;
+            }
+
+          // An opening tag: its name and attributes.
+          const std::string name = read_name();
+          if (name.empty())
+            continue; // a stray '<': VTK's parser reports it
+          if (name == "AppendedData")
+            return; // VTK stops parsing XML here; the rest is binary data
+          const bool is_array = name == "DataArray" || name == "Array";
+          std::vector<std::pair<std::string, std::string>> attributes;
+          bool self_closing = false;
+          bool gt_in_value  = false;
+          std::string malformed;
+          while (true)
+            {
+              skip_spaces();
+              if (in.peek() == end)
+                {
+                  malformed = "is not terminated";
+                  break;
+                }
+              if (in.accept(">"))
+                break;
+              if (in.accept("/"))
+                {
+                  if (!in.accept(">"))
+                    malformed = "has a '/' that does not end it";
+                  self_closing = true;
+                  break;
+                }
+              const std::string attribute = read_name();
+              skip_spaces();
+              if (attribute.empty() || !in.accept("="))
+                {
+                  malformed = "has an attribute without '=\"value\"'";
+                  break;
+                }
+              skip_spaces();
+              const int quote = in.peek();
+              if (quote != '"' && quote != '\'')
+                {
+                  malformed = "has an attribute value without quotes";
+                  break;
+                }
+              in.get();
+              std::string value;
+              for (c = in.get(); c != end && c != quote; c = in.get())
+                {
+                  gt_in_value = gt_in_value || c == '>';
+                  value.push_back(static_cast<char>(c));
+                }
+              if (c == end)
+                {
+                  malformed = "is not terminated";
+                  break;
+                }
+              attributes.emplace_back(attribute, decode_entities(value));
+            }
+          const auto attribute = [&](const char *key) -> const std::string * {
+            for (const auto &[k, v] : attributes)
+              if (k == key)
+                return &v;
+            return nullptr;
+          };
+
+          if (!is_array)
+            {
+              if (!malformed.empty())
+                return; // not ours: VTK's parser reports it
+              if (name == "ImageData")
+                if (const std::string *whole = attribute("WholeExtent"))
+                  {
+                    whole_extent = parse_extent(*whole, "WholeExtent", fail);
+                    has_whole    = true;
+                  }
+              if (name == "Piece")
+                {
+                  const std::string *extent = attribute("Extent");
+                  has_extent  = extent != nullptr;
+                  extent_text = has_extent ? *extent : "";
+                  if (has_extent)
+                    {
+                      piece_extent = parse_extent(extent_text, "Piece Extent", fail);
+                      if (has_whole)
+                        for (unsigned int d = 0; d < 3; ++d)
+                          if (piece_extent[2 * d] < whole_extent[2 * d] ||
+                              piece_extent[2 * d + 1] > whole_extent[2 * d + 1])
+                            throw fail("the Piece Extent '" + shown(extent_text) +
+                                       "' is not inside the WholeExtent (along " +
+                                       "xyz"[d] + ")");
+                    }
+                }
+              if (self_closing)
+                continue;
+              if (name == "Piece")
+                in_piece = true;
+              else if (name == "PointData")
+                section = Section::point;
+              else if (name == "CellData")
+                section = Section::cell;
+              else if (name == "FieldData")
+                section = Section::field;
+              continue;
+            }
+
+          const std::string *array_name = attribute("Name");
+          const std::string  which =
+            "the array '" + (array_name != nullptr ? shown(*array_name) : "(unnamed)") + "'";
+          if (!malformed.empty())
+            throw fail(which + ": its tag at byte " + std::to_string(tag_start) + " " +
+                       malformed);
+          const std::string *format = attribute("format");
+          if (format == nullptr || *format != "ascii")
+            continue;
+          if (gt_in_value)
+            throw fail(which + " has a '>' inside an attribute value; VTK cannot find "
+                               "its ascii data");
+
+          const std::string *type_attribute = attribute("type");
+          const std::string  type_name = type_attribute != nullptr ? *type_attribute : "";
+          const AsciiValueType type = ascii_value_type(type_name);
+
+          long long components = 1;
+          if (const std::string *n = attribute("NumberOfComponents"))
+            if (!parse_int(*n, components, false) || components < 1)
+              throw fail(which + " has NumberOfComponents '" + shown(*n) +
+                         "', expected a positive integer");
+
+          // How many values VTK will read from it.
+          bool          counted  = type.counted;
+          std::uint64_t expected = 0;
+          std::string   expected_text;
+          const std::string per_component =
+            components > 1 ? std::to_string(components) + " components x " : "";
+          if (section == Section::point || section == Section::cell)
+            {
+              if (!in_piece || !has_extent)
+                throw fail(which + " is not inside a Piece with an Extent");
+              const std::array<long long, 6> &e = piece_extent;
+              std::uint64_t values = static_cast<std::uint64_t>(components);
+              std::string   sizes;
+              for (unsigned int d = 0; d < 3; ++d)
+                {
+                  const long long points = e[2 * d + 1] - e[2 * d] + 1; // >= 1
+                  // VTK's cell data of a flat piece: one layer of cells.
+                  const long long count =
+                    section == Section::point ? points : std::max(points - 1, 1LL);
+                  values = saturating_product(values, static_cast<std::uint64_t>(count));
+                  sizes += (d > 0 ? " x " : "") + std::to_string(count);
+                }
+              expected      = values;
+              expected_text = per_component + sizes +
+                              (section == Section::point ? " points" : " cells");
+            }
+          else if (section == Section::field)
+            {
+              long long tuples = 0; // VTK's default
+              if (const std::string *n = attribute("NumberOfTuples"))
+                if (!parse_int(*n, tuples, false))
+                  throw fail(which + " has NumberOfTuples '" + shown(*n) +
+                             "', expected an integer >= 0");
+              expected = saturating_product(static_cast<std::uint64_t>(components),
+                                            static_cast<std::uint64_t>(tuples));
+              expected_text = per_component + std::to_string(tuples) + " tuples";
+            }
+          else
+            counted = false; // VTK does not read arrays elsewhere
+
+          // Its tokens: VTK reads from just after the tag up to the first
+          // token that does not parse, at the latest the next '<'.
+          std::uint64_t tokens = 0;
+          if (!self_closing)
+            {
+              std::string token;
+              while (true)
+                {
+                  c = in.peek();
+                  if (c == end || c == '<' || is_space(c))
+                    {
+                      if (!token.empty())
+                        {
+                          const std::string why = check_ascii_token(token, type, type_name);
+                          if (!why.empty())
+                            throw fail(which + ": " + why);
+                          // A string array holds one value per 0.
+                          if (!type.strings ||
+                              token.find_first_not_of("+-0") == std::string::npos)
+                            ++tokens;
+                          token.clear();
+                        }
+                      if (c == end || c == '<')
+                        break;
+                      in.get();
+                    }
+                  else
+                    {
+                      if (token.size() == 256)
+                        throw fail(which + ": token '" + shown(token) +
+                                   "' is too long for a number");
+                      token.push_back(static_cast<char>(c));
+                      in.get();
+                    }
+                }
+            }
+          if (counted && tokens != expected)
+            throw fail(which + " holds " + std::to_string(tokens) +
+                       (type.strings ? " ascii strings" : " ascii values") + ", expected " +
+                       count_text(expected) + " (" + expected_text + ")");
+        }
+    }
   } // namespace
 
 
@@ -308,6 +870,10 @@ namespace solidanode
         throw fail("it holds VTK " + std::string(type != nullptr ? type : "(unknown)") +
                    ", not ImageData (.vti)");
     }
+
+    // Our own check of the inline ascii arrays, which VTK 9.1 crashes on
+    // when they hold too few values or tokens that are not numbers.
+    check_inline_ascii_arrays(path, fail);
 
     vtkNew<vtkXMLImageDataReader> reader;
     VtkErrorCollector errors(reader);

@@ -1,13 +1,18 @@
 // Robustness (issue 8): the check of a case's materials against its image,
 // and regression tests for inputs found by the fuzzers (fuzz/). The
 // bad-input corpus in tests/bad_inputs/ covers the command line end to end.
+#include <mesh/voxel_io.h>
 #include <solver/case_config.h>
 #include <solver/yaml_input.h>
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
 #include <functional>
+#include <stdexcept>
 #include <string>
+#include <unistd.h>
 
 using namespace solidanode;
 
@@ -117,4 +122,89 @@ TEST(CaseReader, StrayCommaIsASyntaxErrorNotAHang)
   EXPECT_NE(error_of([] { read_case_string(",,", "c.yaml"); })
               .find("c.yaml:1:1: YAML syntax error: unexpected ','"),
             std::string::npos);
+}
+
+// Found by fuzz_vti_reader: VTK 9.1 segfaults in ReadPieceData on an inline
+// ascii array with too few values or a token that is not a number;
+// read_vti() checks such arrays in the text itself before VTK reads them.
+namespace
+{
+  /// A 2x2x2 .vti whose cell array "phase" is ascii with the given values.
+  std::string ascii_vti(const std::string &values)
+  {
+    const std::string path =
+      "/tmp/solidanode_test_ascii_" + std::to_string(::getpid()) + ".vti";
+    std::ofstream(path) << R"(<?xml version="1.0"?>
+<VTKFile type="ImageData" version="1.0" byte_order="LittleEndian" header_type="UInt64">
+  <ImageData WholeExtent="0 2 0 2 0 2" Origin="0 0 0" Spacing="1e-6 1e-6 1e-6">
+    <FieldData>
+      <Array type="String" Name="phase_names" NumberOfTuples="2" format="ascii">
+        49 61 83 105 0 50 61 76 80 83 67 108 0
+      </Array>
+    </FieldData>
+    <Piece Extent="0 2 0 2 0 2">
+      <CellData Scalars="phase">
+        <DataArray type="UInt8" Name="phase" format="ascii">
+          )" << values << R"(
+        </DataArray>
+      </CellData>
+    </Piece>
+  </ImageData>
+</VTKFile>
+)";
+    return path;
+  }
+
+  std::string read_vti_error(const std::string &path)
+  {
+    try
+      {
+        read_vti(path);
+      }
+    catch (const std::runtime_error &e)
+      {
+        std::remove(path.c_str());
+        return e.what();
+      }
+    std::remove(path.c_str());
+    return "(no std::runtime_error)";
+  }
+} // namespace
+
+TEST(ReadVti, AsciiArrayWithTooFewValues)
+{
+  const std::string path = ascii_vti("1 2 1 2 1 2 1");
+  const std::string m    = read_vti_error(path);
+  EXPECT_NE(m.find("cannot read '" + path +
+                   "': the array 'phase' holds 7 ascii values, expected 8 (2 x 2 x 2 cells)"),
+            std::string::npos)
+    << m;
+  EXPECT_NE(read_vti_error(ascii_vti("1 2 1 2 1 2 1 2 1")).find("holds 9 ascii values"),
+            std::string::npos);
+}
+
+TEST(ReadVti, AsciiArrayWithTokenThatIsNotANumber)
+{
+  const std::string path = ascii_vti("1 2 1 abc 1 2 1 2");
+  const std::string m    = read_vti_error(path);
+  EXPECT_NE(m.find("cannot read '" + path + "': the array 'phase': token 'abc' is not a number"),
+            std::string::npos)
+    << m;
+  EXPECT_NE(read_vti_error(ascii_vti("1 2 1 2.5 1 2 1 2"))
+              .find("token '2.5' is not an integer (type UInt8)"),
+            std::string::npos);
+  EXPECT_NE(read_vti_error(ascii_vti("1 2 1 300 1 2 1 2"))
+              .find("token '300' is out of range for type UInt8"),
+            std::string::npos);
+}
+
+TEST(ReadVti, ValidAsciiArrayReads)
+{
+  const std::string path  = ascii_vti("1 2 1 2\n          2 1 2 1");
+  const VoxelImage  image = read_vti(path);
+  std::remove(path.c_str());
+  EXPECT_EQ(image.dims, (std::array<std::size_t, 3>{{2, 2, 2}}));
+  EXPECT_EQ(image.labels, (std::vector<std::uint8_t>{1, 2, 1, 2, 2, 1, 2, 1}));
+  EXPECT_EQ(image.phase_names.at(1), "Si");
+  EXPECT_EQ(image.phase_names.at(2), "LPSCl");
 }
