@@ -15,7 +15,7 @@ MAKEFLAGS += --no-print-directory
 
 # Robustness (issue 8): libFuzzer targets for the input readers, built with
 # clang in $(FUZZ_BUILD) and run for FUZZ_SECONDS each (see fuzz/CMakeLists.txt);
-# and the serial unit tests built with ASan/UBSan in $(ASAN_BUILD).
+# and the whole test suite built with ASan/UBSan in $(ASAN_BUILD).
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 60
 ASAN_BUILD   ?= build-asan
@@ -27,9 +27,9 @@ fuzz:
 	fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 sanitize: deps
-	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSOLIDANODE_SANITIZE=ON > /dev/null
-	@cmake --build $(ASAN_BUILD) -j $(JOBS) --target test_units test_voxel_image test_robustness
-	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure -R '^(test_units|test_voxel_image|test_robustness)$$'
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Release -DSOLIDANODE_SANITIZE=ON > /dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure -j $(JOBS) -LE slurm
 
 all: build
 
