@@ -1,4 +1,5 @@
 #include <solver/conduction.h>
+#include <solver/elastic_krylov.h>
 
 #include <solver/errors.h>
 
@@ -22,15 +23,6 @@ namespace solidanode
 {
   using namespace dealii;
 
-  namespace
-  {
-    void check(PetscErrorCode ierr, const char *what)
-    {
-      if (ierr != 0)
-        throw std::runtime_error(std::string("PETSc error in ") + what +
-                                 " (code " + std::to_string(ierr) + ")");
-    }
-  } // namespace
 
   ConductionSolver::ConductionSolver(
     const parallel::distributed::Triangulation<3> &tria,
@@ -138,26 +130,26 @@ namespace solidanode
     rhs.compress(VectorOperation::add);
 
     KSP ksp = nullptr;
-    check(KSPCreate(comm_, &ksp), "KSPCreate");
+    check_petsc(KSPCreate(comm_, &ksp), "KSPCreate");
     ConductionResult result;
     result.direction = direction;
     try
       {
-        check(KSPSetOperators(ksp, matrix.petsc_matrix(), matrix.petsc_matrix()),
+        check_petsc(KSPSetOperators(ksp, matrix.petsc_matrix(), matrix.petsc_matrix()),
               "KSPSetOperators");
-        check(KSPSetType(ksp, KSPCG), "KSPSetType");
-        check(KSPSetNormType(ksp, KSP_NORM_UNPRECONDITIONED), "KSPSetNormType");
-        check(KSPSetTolerances(ksp, settings_.relative_tolerance, 1e-300,
+        check_petsc(KSPSetType(ksp, KSPCG), "KSPSetType");
+        check_petsc(KSPSetNormType(ksp, KSP_NORM_UNPRECONDITIONED), "KSPSetNormType");
+        check_petsc(KSPSetTolerances(ksp, settings_.relative_tolerance, 1e-300,
                                PETSC_DEFAULT, settings_.max_iterations),
               "KSPSetTolerances");
         PC pc;
-        check(KSPGetPC(ksp, &pc), "KSPGetPC");
-        check(PCSetType(pc, PCGAMG), "PCSetType");
+        check_petsc(KSPGetPC(ksp, &pc), "KSPGetPC");
+        check_petsc(PCSetType(pc, PCGAMG), "PCSetType");
         if (!settings_.petsc_options.empty())
-          check(PetscOptionsInsertString(nullptr, settings_.petsc_options.c_str()),
+          check_petsc(PetscOptionsInsertString(nullptr, settings_.petsc_options.c_str()),
                 "PetscOptionsInsertString");
-        check(KSPSetFromOptions(ksp), "KSPSetFromOptions");
-        check(KSPSolve(ksp, rhs, solution), "KSPSolve");
+        check_petsc(KSPSetFromOptions(ksp), "KSPSetFromOptions");
+        check_petsc(KSPSolve(ksp, rhs, solution), "KSPSolve");
         KSPConvergedReason reason;
         KSPGetConvergedReason(ksp, &reason);
         PetscInt its = 0;

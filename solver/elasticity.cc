@@ -1,6 +1,7 @@
 #include <solver/elasticity.h>
 
 #include <mesh/voxel_mesh.h>
+#include <solver/elastic_krylov.h>
 #include <solver/errors.h>
 
 #include <deal.II/base/function.h>
@@ -26,12 +27,6 @@ namespace solidanode
 
   namespace
   {
-    void check_petsc(PetscErrorCode ierr, const char *what)
-    {
-      if (ierr != 0)
-        throw std::runtime_error(std::string("PETSc error in ") + what +
-                                 " (code " + std::to_string(ierr) + ")");
-    }
 
     /// Lame parameters of an isotropic phase.
     struct Lame
@@ -124,22 +119,6 @@ namespace solidanode
                      3. * (s[3] * s[3] + s[4] * s[4] + s[5] * s[5]));
   }
 
-  /// PETSc conjugate gradients preconditioned by smoothed-aggregation AMG
-  /// (GAMG) that is given the six rigid-body modes as near-null space.
-  struct ElasticitySolver::KrylovSolver
-  {
-    KSP          ksp       = nullptr;
-    MatNullSpace nullspace = nullptr;
-    bool         set_up    = false;
-
-    ~KrylovSolver()
-    {
-      if (nullspace)
-        MatNullSpaceDestroy(&nullspace);
-      if (ksp)
-        KSPDestroy(&ksp);
-    }
-  };
 
   ElasticitySolver::ElasticitySolver(
     const parallel::distributed::Triangulation<3> &tria,
@@ -153,7 +132,6 @@ namespace solidanode
     , settings_(settings)
     , fe_(FE_Q<3>(1), 3)
     , dof_handler_(tria)
-    , krylov_(std::make_unique<KrylovSolver>())
   {
     for (const auto &[id, phase] : phases_)
       if (!(phase.E > 0.) || !(phase.nu > -1. && phase.nu < 0.5))
@@ -306,55 +284,8 @@ namespace solidanode
 
   void ElasticitySolver::setup_preconditioner()
   {
-    auto &ks = *krylov_;
-    check_petsc(KSPCreate(comm_, &ks.ksp), "KSPCreate");
-    check_petsc(KSPSetOperators(ks.ksp, matrix_.petsc_matrix(),
-                                matrix_.petsc_matrix()),
-                "KSPSetOperators");
-    check_petsc(KSPSetType(ks.ksp, KSPCG), "KSPSetType");
-    check_petsc(KSPSetNormType(ks.ksp, KSP_NORM_UNPRECONDITIONED), "KSPSetNormType");
-    check_petsc(KSPSetTolerances(ks.ksp, settings_.relative_tolerance,
-                                 PETSC_DEFAULT, PETSC_DEFAULT,
-                                 settings_.max_iterations),
-                "KSPSetTolerances");
-    check_petsc(KSPSetInitialGuessNonzero(ks.ksp, PETSC_TRUE),
-                "KSPSetInitialGuessNonzero");
-    PC pc;
-    check_petsc(KSPGetPC(ks.ksp, &pc), "KSPGetPC");
-    check_petsc(PCSetType(pc, PCGAMG), "PCSetType");
-
-    // Rigid-body modes from the coordinates of the locally owned vertices.
-    // DoFs of one vertex are consecutive (x, y, z), so the owned range is a
-    // whole number of vertices.
-    PETScWrappers::MPI::Vector coordinates(locally_owned_, comm_);
-    for (const auto &cell : dof_handler_.active_cell_iterators())
-      if (cell->is_locally_owned())
-        for (unsigned int v = 0; v < cell->n_vertices(); ++v)
-          for (unsigned int c = 0; c < 3; ++c)
-            {
-              const auto dof = cell->vertex_dof_index(v, c);
-              if (locally_owned_.is_element(dof))
-                coordinates(dof) = cell->vertex(v)[c];
-            }
-    coordinates.compress(VectorOperation::insert);
-    Vec coords = coordinates;
-    check_petsc(VecSetBlockSize(coords, 3), "VecSetBlockSize");
-    check_petsc(MatNullSpaceCreateRigidBody(coords, &ks.nullspace),
-                "MatNullSpaceCreateRigidBody");
-    check_petsc(MatSetNearNullSpace(matrix_.petsc_matrix(), ks.nullspace),
-                "MatSetNearNullSpace");
-
-    // Default aggregation threshold for voxel elasticity with a large
-    // stiffness contrast; PETSc options from the YAML (solver.petsc_options)
-    // or the command line are applied afterwards and take precedence.
-    PetscReal threshold[1] = {0.02};
-    check_petsc(PCGAMGSetThreshold(pc, threshold, 1), "PCGAMGSetThreshold");
-    if (!settings_.petsc_options.empty())
-      check_petsc(PetscOptionsInsertString(nullptr, settings_.petsc_options.c_str()),
-                  "PetscOptionsInsertString (solver.petsc_options)");
-    check_petsc(KSPSetFromOptions(ks.ksp), "KSPSetFromOptions");
-    check_petsc(KSPSetUp(ks.ksp), "KSPSetUp (AMG setup)");
-    ks.set_up = true;
+    krylov_ = std::make_unique<ElasticKrylov>(dof_handler_, locally_owned_, matrix_,
+                                              settings_, /*nonzero_initial_guess=*/true);
   }
 
   SolveStatistics ElasticitySolver::solve(const LoadState &load)
@@ -369,7 +300,7 @@ namespace solidanode
     stats.assemble_seconds = timer.wall_time();
 
     timer.restart();
-    if (!krylov_->set_up)
+    if (!krylov_)
       setup_preconditioner();
     stats.setup_seconds = timer.wall_time();
 
@@ -378,13 +309,13 @@ namespace solidanode
     // in the condensed system and set by distribute() after the solve.
     solution_ = ghosted_solution_;
     constraints_.set_zero(solution_);
-    check_petsc(KSPSolve(krylov_->ksp, rhs_, solution_), "KSPSolve");
+    check_petsc(KSPSolve(krylov_->ksp(), rhs_, solution_), "KSPSolve");
     KSPConvergedReason reason;
-    KSPGetConvergedReason(krylov_->ksp, &reason);
+    KSPGetConvergedReason(krylov_->ksp(), &reason);
     PetscInt its = 0;
-    KSPGetIterationNumber(krylov_->ksp, &its);
+    KSPGetIterationNumber(krylov_->ksp(), &its);
     PetscReal rnorm = 0;
-    KSPGetResidualNorm(krylov_->ksp, &rnorm);
+    KSPGetResidualNorm(krylov_->ksp(), &rnorm);
     const double bnorm = rhs_.l2_norm();
     stats.iterations        = static_cast<unsigned int>(its);
     stats.relative_residual = bnorm > 0 ? rnorm / bnorm : rnorm;

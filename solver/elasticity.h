@@ -31,6 +31,8 @@
 
 namespace solidanode
 {
+  class ElasticKrylov;
+
   class ElasticitySolver
   {
   public:
@@ -102,7 +104,7 @@ namespace solidanode
     /// Total top area / area of the top faces of solid (non-pore) cells.
     double                              top_area_ratio_ = 1.;
 
-    struct KrylovSolver; ///< PETSc KSP + GAMG, hidden from this header
-    std::unique_ptr<KrylovSolver> krylov_;
+    /// CG + GAMG (solver/elastic_krylov.h), built at the first solve.
+    std::unique_ptr<ElasticKrylov> krylov_;
   };
 } // namespace solidanode

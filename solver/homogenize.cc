@@ -7,6 +7,7 @@
 #include <postprocess/vtk_writer.h>
 #include <solver/case_config.h>
 #include <solver/conduction.h>
+#include <solver/elastic_krylov.h>
 #include <solver/elasticity.h>
 #include <solver/errors.h>
 #include <solver/homogenize_config.h>
@@ -45,12 +46,6 @@ namespace solidanode
 
   namespace
   {
-    void check(PetscErrorCode ierr, const char *what)
-    {
-      if (ierr != 0)
-        throw std::runtime_error(std::string("PETSc error in ") + what +
-                                 " (code " + std::to_string(ierr) + ")");
-    }
 
     const char *axis_name(unsigned int d) { return d == 0 ? "x" : d == 1 ? "y" : "z"; }
 
@@ -286,7 +281,7 @@ namespace solidanode
     SparsityTools::distribute_sparsity_pattern(dsp, owned, comm, relevant);
     PETScWrappers::MPI::SparseMatrix matrix;
     matrix.reinit(owned, owned, dsp, comm);
-    check(MatSetBlockSize(matrix.petsc_matrix(), 3), "MatSetBlockSize");
+    check_petsc(MatSetBlockSize(matrix.petsc_matrix(), 3), "MatSetBlockSize");
     FullMatrix<double>                   cell_matrix(n, n);
     std::vector<types::global_dof_index> dofs(n);
     auto element_matrix = [&](unsigned int id) {
@@ -304,44 +299,11 @@ namespace solidanode
         }
     matrix.compress(VectorOperation::add);
 
-    KSP          ksp = nullptr;
-    MatNullSpace nullspace = nullptr;
-    StiffnessResult result;
-    try
+    StiffnessResult     result;
+    const ElasticKrylov krylov(dof_handler, owned, matrix, settings,
+                               /*nonzero_initial_guess=*/false);
+    const KSP           ksp = krylov.ksp();
       {
-        check(KSPCreate(comm, &ksp), "KSPCreate");
-        check(KSPSetOperators(ksp, matrix.petsc_matrix(), matrix.petsc_matrix()),
-              "KSPSetOperators");
-        check(KSPSetType(ksp, KSPCG), "KSPSetType");
-        check(KSPSetNormType(ksp, KSP_NORM_UNPRECONDITIONED), "KSPSetNormType");
-        check(KSPSetTolerances(ksp, settings.relative_tolerance, 1e-300,
-                               PETSC_DEFAULT, settings.max_iterations),
-              "KSPSetTolerances");
-        PC pc;
-        check(KSPGetPC(ksp, &pc), "KSPGetPC");
-        check(PCSetType(pc, PCGAMG), "PCSetType");
-        PETScWrappers::MPI::Vector coordinates(owned, comm);
-        for (const auto &cell : dof_handler.active_cell_iterators())
-          if (cell->is_locally_owned())
-            for (unsigned int v = 0; v < cell->n_vertices(); ++v)
-              for (unsigned int c = 0; c < 3; ++c)
-                {
-                  const auto dof = cell->vertex_dof_index(v, c);
-                  if (owned.is_element(dof))
-                    coordinates(dof) = cell->vertex(v)[c];
-                }
-        coordinates.compress(VectorOperation::insert);
-        Vec coords = coordinates;
-        check(VecSetBlockSize(coords, 3), "VecSetBlockSize");
-        check(MatNullSpaceCreateRigidBody(coords, &nullspace), "MatNullSpaceCreateRigidBody");
-        check(MatSetNearNullSpace(matrix.petsc_matrix(), nullspace), "MatSetNearNullSpace");
-        PetscReal threshold[1] = {0.02};
-        check(PCGAMGSetThreshold(pc, threshold, 1), "PCGAMGSetThreshold");
-        if (!settings.petsc_options.empty())
-          check(PetscOptionsInsertString(nullptr, settings.petsc_options.c_str()),
-                "PetscOptionsInsertString");
-        check(KSPSetFromOptions(ksp), "KSPSetFromOptions");
-
         PETScWrappers::MPI::Vector rhs(owned, comm), solution(owned, comm),
           ghosted(owned, relevant, comm);
         Vector<double> cell_rhs(n);
@@ -359,7 +321,7 @@ namespace solidanode
                 }
             rhs.compress(VectorOperation::add);
             solution = 0;
-            check(KSPSolve(ksp, rhs, solution), "KSPSolve");
+            check_petsc(KSPSolve(ksp, rhs, solution), "KSPSolve");
             KSPConvergedReason reason;
             KSPGetConvergedReason(ksp, &reason);
             if (reason < 0)
@@ -387,16 +349,6 @@ namespace solidanode
               result.C[i][k] = Utilities::MPI::sum(voigt[i], comm) / N;
           }
       }
-    catch (...)
-      {
-        if (nullspace)
-          MatNullSpaceDestroy(&nullspace);
-        if (ksp)
-          KSPDestroy(&ksp);
-        throw;
-      }
-    MatNullSpaceDestroy(&nullspace);
-    KSPDestroy(&ksp);
 
     const auto &C = result.C;
     double max_c = 0., max_diff = 0.;
