@@ -1003,14 +1003,23 @@ namespace solidanode
   }
 
 
+  namespace
+  {
+    /// What both writers require of an image; @p what prefixes the message.
+    void check_writable(const VoxelImage &image, const std::string &what)
+    {
+      check_geometry(image.dims, image.voxel_size, image.origin, what);
+      if (image.labels.size() != image.n_voxels())
+        throw std::invalid_argument(what + ": the image has " +
+                                    std::to_string(image.labels.size()) +
+                                    " labels for " + dims_text(image.dims) + " voxels");
+    }
+  } // namespace
+
   void write_vti(const VoxelImage &image, const std::string &path)
   {
     const std::string what = "cannot write '" + path + "'";
-    check_geometry(image.dims, image.voxel_size, image.origin, what);
-    if (image.labels.size() != image.n_voxels())
-      throw std::invalid_argument(what + ": the image has " +
-                                  std::to_string(image.labels.size()) +
-                                  " labels for " + dims_text(image.dims) + " voxels");
+    check_writable(image, what);
     for (unsigned int d = 0; d < 3; ++d)
       if (image.dims[d] >= static_cast<std::size_t>(std::numeric_limits<int>::max()))
         throw std::invalid_argument(what + ": VTK cannot store " +
@@ -1124,11 +1133,7 @@ namespace solidanode
   void write_raw(const VoxelImage &image, const std::string &path)
   {
     const std::string what = "cannot write '" + path + "'";
-    check_geometry(image.dims, image.voxel_size, image.origin, what);
-    if (image.labels.size() != image.n_voxels())
-      throw std::invalid_argument(what + ": the image has " +
-                                  std::to_string(image.labels.size()) +
-                                  " labels for " + dims_text(image.dims) + " voxels");
+    check_writable(image, what);
 
     atomic_write(path, [&](const std::string &tmp) {
       errno = 0;
