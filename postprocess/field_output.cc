@@ -31,6 +31,10 @@ namespace solidanode
 
     // deal.II numbers hexahedron vertices lexicographically; VTK goes around
     // the bottom face, then the top face.
+    std::vector<DataArray> extra;
+    for (const auto &e : cell_fields.extra)
+      extra.push_back(DataArray{e.array, 1, real, {}});
+
     static constexpr unsigned int to_vtk[8] = {0, 1, 3, 2, 4, 5, 7, 6};
     std::unordered_map<unsigned int, std::int64_t> point_of_vertex;
     for (const auto &cell : dof_handler.active_cell_iterators())
@@ -64,6 +68,8 @@ namespace solidanode
           if (cell_fields.local_porosity)
             porosity.values.push_back(
               (*cell_fields.local_porosity)[cell->active_cell_index()]);
+          for (std::size_t e = 0; e < extra.size(); ++e)
+            extra[e].values.push_back((*cell_fields.extra[e].values)[cell->active_cell_index()]);
         }
     if (wanted("displacement"))
       piece.point_data.push_back(std::move(displacement));
@@ -81,6 +87,9 @@ namespace solidanode
       piece.cell_data.push_back(std::move(volumetric));
     if (wanted("local_porosity") && cell_fields.local_porosity)
       piece.cell_data.push_back(std::move(porosity));
+    for (std::size_t e = 0; e < extra.size(); ++e)
+      if (wanted(cell_fields.extra[e].field.c_str()))
+        piece.cell_data.push_back(std::move(extra[e]));
     return piece;
   }
 } // namespace solidanode

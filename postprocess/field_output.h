@@ -27,6 +27,15 @@ namespace solidanode
     const std::vector<CellStress> *stress            = nullptr; ///< required
     const std::vector<double>     *volumetric_strain = nullptr; ///< optional
     const std::vector<double>     *local_porosity    = nullptr; ///< optional
+    /// More scalar cell fields (chemo-mechanics: state of charge, det F,
+    /// plastic strain, ...): @p field is the name 'output.fields' selects,
+    /// @p array the VTK array name (with its unit).
+    struct Extra
+    {
+      std::string                field, array;
+      const std::vector<double> *values = nullptr;
+    };
+    std::vector<Extra> extra;
   };
 
   /// @p fields selects what is written (names of known_output_fields(); empty

@@ -13,7 +13,8 @@ namespace solidanode
                                       const std::set<unsigned int>            &pore_labels,
                                       unsigned int                             n_slices,
                                       double z0, double slice_thickness,
-                                      PolygonPiece                            *piece)
+                                      PolygonPiece                            *piece,
+                                      const InterfaceStates                   *states)
   {
     const MPI_Comm comm = dof_handler.get_triangulation().get_communicator();
     InterfaceSummary result;
@@ -25,6 +26,7 @@ namespace solidanode
     DataArray area{"area_m2", 1, DataArray::Type::float64, {}};
     DataArray traction{"normal_traction_Pa", 1, DataArray::Type::float64, {}};
     DataArray state{"contact_state", 1, DataArray::Type::int32, {}};
+    DataArray flux{"li_flux_mol_per_m2_s", 1, DataArray::Type::float64, {}};
 
     // deal.II numbers the 4 vertices of a face lexicographically; a polygon
     // goes around: 0, 1, 3, 2.
@@ -41,7 +43,13 @@ namespace solidanode
             if (a >= b)
               continue; // different labels only, each face once
             const double face_area = cell->face(f)->measure();
-            const bool   contact   = pore_labels.count(a) == 0 && pore_labels.count(b) == 0;
+            // The same face seen from the neighbour.
+            const std::size_t here  = 6 * cell->active_cell_index() + f;
+            const std::size_t there =
+              6 * neighbor->active_cell_index() + cell->neighbor_of_neighbor(f);
+            bool contact = pore_labels.count(a) == 0 && pore_labels.count(b) == 0;
+            if (contact && states != nullptr && states->lost != nullptr)
+              contact = (*states->lost)[here] == 0 && (*states->lost)[there] == 0;
             result.area[{a, b}] += face_area;
             if (contact)
               {
@@ -76,10 +84,14 @@ namespace solidanode
             area.values.push_back(face_area);
             traction.values.push_back(snn);
             state.values.push_back(contact ? 1. : 0.);
+            if (states != nullptr && states->flux != nullptr)
+              flux.values.push_back((*states->flux)[here] + (*states->flux)[there]);
           }
     if (piece != nullptr)
       piece->cell_data = {std::move(pair),     std::move(phase_a),  std::move(phase_b),
                           std::move(area),     std::move(traction), std::move(state)};
+    if (piece != nullptr && states != nullptr && states->flux != nullptr)
+      piece->cell_data.push_back(std::move(flux));
 
     // Reduce the maps: every rank must know all pairs.
     auto reduce_map = [&](std::map<std::pair<unsigned int, unsigned int>, double> &m) {

@@ -10,6 +10,7 @@
 #include <deal.II/dofs/dof_handler.h>
 #include <deal.II/lac/petsc_vector.h>
 
+#include <cstdint>
 #include <map>
 #include <set>
 #include <utility>
@@ -27,6 +28,16 @@ namespace solidanode
     std::vector<double> contact_area_per_slice;
   };
 
+  /// Contact states and Li fluxes kept by a chemo-mechanical model, per
+  /// face of every owned and ghost cell (index 6 * active_cell_index + face).
+  struct InterfaceStates
+  {
+    /// Non-zero: the face has lost contact (either cell may say so).
+    const std::vector<std::uint8_t> *lost = nullptr;
+    /// Li molar flux density into the cell across the face [mol m^-2 s^-1].
+    const std::vector<double>       *flux = nullptr;
+  };
+
   /**
    * Collect the interface faces of the locally owned cells.
    *
@@ -38,7 +49,9 @@ namespace solidanode
    * If @p piece is not null, it receives the faces in the deformed
    * configuration with cell data phase_pair (256 a + b), phase_a, phase_b,
    * area_m2, normal_traction_Pa (n.sigma.n from the mean of the two cells'
-   * stresses, negative in compression), contact_state.
+   * stresses, negative in compression), contact_state and, with @p states,
+   * li_flux_mol_per_m2_s (into the active phase). With @p states, a face
+   * between two solids is in contact unless either cell marks it lost.
    * Collective (reduces the summary over the triangulation's communicator).
    */
   InterfaceSummary collect_interfaces(const dealii::DoFHandler<3>             &dof_handler,
@@ -47,5 +60,6 @@ namespace solidanode
                                       const std::set<unsigned int>            &pore_labels,
                                       unsigned int                             n_slices,
                                       double z0, double slice_thickness,
-                                      PolygonPiece                            *piece);
+                                      PolygonPiece                            *piece,
+                                      const InterfaceStates *states = nullptr);
 } // namespace solidanode

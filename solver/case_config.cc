@@ -371,6 +371,41 @@ namespace solidanode
         nu.fail("found " + number_text(mat.nu) +
                 ", expected a Poisson ratio in (-1, 0.5) (the model is "
                 "compressible linear elasticity)");
+      // Chemo-mechanics (only used by protocol cases; read() checks that).
+      auto &pl = mat.plasticity;
+      if (const auto e1 = node.optional_child("E_lithiated"))
+        {
+          pl.E_lithiated = e1->as_quantity(Dimension::pressure);
+          if (!(pl.E_lithiated > 0.))
+            e1->fail("expected a positive Young's modulus like '41 GPa'");
+        }
+      if (const auto y = node.optional_child("yield_stress"))
+        {
+          pl.yield_stress = y->as_quantity(Dimension::pressure);
+          if (!(pl.yield_stress > 0.))
+            y->fail("expected a positive yield stress like '1 GPa'");
+        }
+      if (const auto y = node.optional_child("yield_stress_lithiated"))
+        {
+          if (!node.has("yield_stress"))
+            y->fail("give 'yield_stress' (at x = 0) too");
+          pl.yield_stress_lithiated = y->as_quantity(Dimension::pressure);
+          if (!(pl.yield_stress_lithiated > 0.))
+            y->fail("expected a positive yield stress like '1 GPa'");
+        }
+      if (const auto h = node.optional_child("hardening"))
+        {
+          if (!node.has("yield_stress"))
+            h->fail("hardening needs 'yield_stress'");
+          pl.hardening = h->as_quantity(Dimension::pressure);
+          if (!(pl.hardening >= 0.))
+            h->fail("expected a hardening modulus >= 0");
+        }
+      if (const auto li = node.optional_child("lithium"))
+        mat.lithium = read_lithium_spec(*li);
+      mat.electrolyte = node.boolean("electrolyte", false);
+      if (mat.electrolyte && mat.lithium)
+        node.child("electrolyte").fail("a phase is either an electrolyte or stores Li, not both");
       return mat;
     }
 
@@ -412,10 +447,48 @@ namespace solidanode
                                  "', expected 'pressure', 'displacement' or 'free'");
         }
 
-      const InputNode steps = root.child("steps");
-      const auto      list  = steps.elements();
-      if (list.empty())
-        steps.fail("expected a list of at least one step");
+      if (const auto p = root.optional_child("protocol"))
+        {
+          if (root.has("steps"))
+            root.child("steps").fail("give either 'steps' (small-strain load steps) or "
+                                     "'protocol' (chemo-mechanics), not both");
+          std::vector<std::string> active;
+          bool                     electrolyte = false;
+          for (const auto &[name, m] : c.materials)
+            {
+              if (m.lithium)
+                active.push_back(name);
+              electrolyte = electrolyte || m.electrolyte;
+            }
+          c.chemo = std::make_shared<const ChemoSpec>(
+            read_chemo_spec(root, active, c.boundary.top == TopCondition::pressure));
+          if (!active.empty() && !electrolyte)
+            mats.fail("phases " + active.front() +
+                      (active.size() > 1 ? ", ..." : "") +
+                      " store Li, but no phase is marked 'electrolyte: true': Li enters an "
+                      "active phase only across faces touching the solid electrolyte");
+          if (c.boundary.top == TopCondition::free)
+            root.child("boundary").child("top").fail(
+              "a protocol needs boundary.top 'pressure' or 'displacement'");
+        }
+      else
+        for (const auto &[name, m] : c.materials)
+          for (const char *key : {"lithium", "yield_stress", "E_lithiated", "hardening",
+                                  "yield_stress_lithiated"})
+            if (mats.child(name).has(key))
+              mats.child(name).child(key).fail(
+                std::string("'") + key + "' is used by chemo-mechanical cases only (a "
+                "'protocol' section); the 'steps' model is small-strain linear elastic");
+      if (root.has("chemo") && !c.chemo)
+        root.child("chemo").fail("the 'chemo' settings need a 'protocol' section");
+
+      const auto steps_node = c.chemo ? std::optional<InputNode>() : root.optional_child("steps");
+      if (!c.chemo && !steps_node)
+        root.child("steps"); // throws: missing required key 'steps'
+      const std::vector<InputNode> list =
+        steps_node ? steps_node->elements() : std::vector<InputNode>();
+      if (steps_node && list.empty())
+        steps_node->fail("expected a list of at least one step");
       for (std::size_t i = 0; i < list.size(); ++i)
         {
           const InputNode &s = list[i];
@@ -522,7 +595,9 @@ namespace solidanode
   {
     static const std::set<std::string> fields = {
       "displacement", "phase",       "mpi_rank",       "stress",
-      "von_mises",    "hydrostatic", "local_porosity", "volumetric_strain"};
+      "von_mises",    "hydrostatic", "local_porosity", "volumetric_strain",
+      // chemo-mechanics (protocol cases)
+      "soc", "li_concentration", "det_F", "plastic_strain"};
     return fields;
   }
 

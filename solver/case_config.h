@@ -6,6 +6,7 @@
 #include <mesh/sphere_generator.h>
 #include <mesh/populations.h>
 #include <mesh/voxel_image.h>
+#include <solver/chemo_config.h>
 #include <solver/elasticity_types.h>
 
 #include <map>
@@ -64,6 +65,14 @@ namespace solidanode
     /// From that file: effective conductivity per network [S/m] (mean over
     /// the directions computed), for transport models; empty otherwise.
     std::map<std::string, double> effective_conductivity;
+
+    // Chemo-mechanics (protocol cases, issue 4; docs/chemo_mechanics.md).
+    /// Li storage; set for active phases (Si, Ag, ...).
+    std::optional<LithiumSpec> lithium;
+    /// Lithiated modulus and J2 plasticity (defaults: constant E, elastic).
+    PlasticitySpec plasticity;
+    /// Solid electrolyte: Li enters active phases across faces touching it.
+    bool electrolyte = false;
   };
 
   struct StepSpec
@@ -130,6 +139,9 @@ namespace solidanode
     SolverSpec                           solver;
     /// The optional 'homogenize' section (solidanode homogenize); null if absent.
     std::shared_ptr<const HomogenizeSpec> homogenize;
+    /// The chemo-mechanical protocol (a 'protocol' section instead of
+    /// 'steps'); null for the small-strain load-step model.
+    std::shared_ptr<const ChemoSpec> chemo;
   };
 
   /// Read and validate a case file. Throws InputError (see yaml_input.h) with

@@ -13,6 +13,7 @@
 #include <postprocess/xdmf_writer.h>
 #include <solver/elasticity.h>
 #include <solver/run.h>
+#include <solver/run_support.h>
 
 #include <deal.II/base/mpi.h>
 #include <deal.II/base/revision.h>
@@ -41,36 +42,6 @@ namespace solidanode
 
   namespace
   {
-    volatile std::sig_atomic_t checkpoint_signal = 0;
-
-    extern "C" void on_checkpoint_signal(int signal)
-    {
-      checkpoint_signal = signal;
-    }
-
-    /// Run @p f on rank 0; if it throws, every rank throws the same message.
-    template <typename F>
-    void on_root_or_throw(MPI_Comm comm, F &&f)
-    {
-      std::string error;
-      if (Utilities::MPI::this_mpi_process(comm) == 0)
-        {
-          try
-            {
-              f();
-            }
-          catch (const std::exception &e)
-            {
-              error = e.what();
-              if (error.empty())
-                error = "unknown error";
-            }
-        }
-      error = Utilities::MPI::broadcast(comm, error, 0);
-      if (!error.empty())
-        throw CollectiveError(error);
-    }
-
     void broadcast_bytes(std::vector<std::uint8_t> &data, MPI_Comm comm)
     {
       unsigned long long n = data.size();
@@ -81,72 +52,6 @@ namespace solidanode
         MPI_Bcast(data.data() + offset,
                   static_cast<int>(std::min<std::size_t>(chunk, n - offset)),
                   MPI_UNSIGNED_CHAR, 0, comm);
-    }
-
-    std::string read_text(const std::string &path)
-    {
-      std::ifstream in(path, std::ios::binary);
-      return std::string((std::istreambuf_iterator<char>(in)), {});
-    }
-
-    /// FNV-1a hash of the case file, to refuse restarts of a changed case.
-    std::string content_hash(const std::string &text)
-    {
-      std::uint64_t h = 1469598103934665603ULL;
-      for (const unsigned char c : text)
-        {
-          h ^= c;
-          h *= 1099511628211ULL;
-        }
-      char buf[20];
-      std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-      return buf;
-    }
-
-    std::string utc_now()
-    {
-      const std::time_t t = std::time(nullptr);
-      char              buf[32];
-      std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-      return buf;
-    }
-
-    /// Console (rank 0, unless quiet) and log file (rank 0, always).
-    class Log
-    {
-    public:
-      Log(bool root, bool quiet, const std::string &path)
-        : root_(root)
-        , quiet_(quiet)
-      {
-        if (root_)
-          file_.open(path, std::ios::app);
-      }
-      void operator()(const std::string &line)
-      {
-        if (!root_)
-          return;
-        if (!quiet_)
-          std::cout << line << std::endl;
-        if (file_)
-          file_ << line << std::endl;
-      }
-
-    private:
-      bool          root_, quiet_;
-      std::ofstream file_;
-    };
-
-    std::string format_seconds(double s)
-    {
-      char buf[32];
-      if (s < 120)
-        std::snprintf(buf, sizeof buf, "%.0f s", s);
-      else if (s < 7200)
-        std::snprintf(buf, sizeof buf, "%.1f min", s / 60);
-      else
-        std::snprintf(buf, sizeof buf, "%.1f h", s / 3600);
-      return buf;
     }
 
     /// The case as resolved (SI units), for run.json.
@@ -237,12 +142,6 @@ namespace solidanode
     }
   } // namespace
 
-  void install_checkpoint_signal_handlers()
-  {
-    std::signal(SIGTERM, on_checkpoint_signal);
-    std::signal(SIGUSR1, on_checkpoint_signal);
-  }
-
   VoxelImage acquire_image(const MicrostructureSpec &spec, MPI_Comm comm)
   {
     VoxelImage image;
@@ -328,6 +227,8 @@ namespace solidanode
   RunResult run_case(const CaseConfig &config, const RunOptions &options,
                      MPI_Comm comm)
   {
+    if (config.chemo)
+      throw CollectiveError(config.file + ": protocol cases are being integrated");
     const unsigned int rank    = Utilities::MPI::this_mpi_process(comm);
     const unsigned int n_ranks = Utilities::MPI::n_mpi_processes(comm);
     const bool         root    = rank == 0;
@@ -350,36 +251,7 @@ namespace solidanode
     const std::string case_hash       = content_hash(read_text(config.file));
 
     // Never overwrite earlier results silently; a restart needs a checkpoint.
-    on_root_or_throw(comm, [&] {
-      const bool has_results = fs::exists(result.pvd_file) ||
-                               fs::exists(result.summary_file) ||
-                               fs::exists(out / "solution.xmf");
-      if (options.restart)
-        {
-          if (!fs::exists(checkpoint_file))
-            throw std::runtime_error("cannot restart: no checkpoint '" + checkpoint_file +
-                                     "' (run without --restart to start afresh)");
-        }
-      else if (has_results || fs::exists(checkpoint_file))
-        {
-          if (!options.overwrite)
-            throw std::runtime_error(
-              "output directory '" + result.output_directory +
-              "' already holds results (solution.pvd, summary.csv or checkpoint.json); "
-              "use --restart to continue that run, --overwrite to replace it, or "
-              "another output.directory / --output");
-          for (const auto &entry : fs::directory_iterator(out))
-            {
-              const std::string name = entry.path().filename().string();
-              if (name.rfind("solution", 0) == 0 || name.rfind("interfaces", 0) == 0 ||
-                  name.rfind("profiles_", 0) == 0 || name == "pieces" ||
-                  name == "summary.csv" || name == "checkpoint.json" ||
-                  name == "run.json" || name == "solidanode.log" || name == "plots")
-                fs::remove_all(entry.path());
-            }
-        }
-      create_directories((out / "pieces").string());
-    });
+    prepare_output_directory(result.output_directory, options.restart, options.overwrite, comm);
     Log log(root, options.quiet, (out / "solidanode.log").string());
     log("solidanode " SOLIDANODE_VERSION " (" SOLIDANODE_GIT_HASH ") " + utc_now() + ": " +
         (options.restart ? "restarting " : "running ") + config.file + " on " +
@@ -534,8 +406,7 @@ namespace solidanode
     CsvTable summary(columns);
 
     // Load history and outputs, possibly continued from a checkpoint.
-    std::vector<std::pair<double, std::string>> pvd, interfaces_pvd;
-    std::vector<XdmfStep>                       xdmf_steps;
+    OutputSeries                                series(result.output_directory, config.output, comm);
     double                                      top = 0.;
     std::map<std::string, double>               eig; // by phase name
     unsigned int                                done = 0; // increments finished
@@ -555,19 +426,7 @@ namespace solidanode
             top  = state["top"].as<double>();
             for (const auto &e : state["eigenstrain"])
               eig[e.first.as<std::string>()] = e.second.as<double>();
-            for (const auto &e : state["pvd"])
-              pvd.emplace_back(e[0].as<double>(), e[1].as<std::string>());
-            for (const auto &e : state["interfaces_pvd"])
-              interfaces_pvd.emplace_back(e[0].as<double>(), e[1].as<std::string>());
-            for (const auto &e : state["xdmf"])
-              {
-                XdmfStep step;
-                step.time     = e[0].as<double>();
-                step.h5_file  = e[1].as<std::string>();
-                step.n_points = e[2].as<unsigned long long>();
-                step.n_cells  = e[3].as<unsigned long long>();
-                xdmf_steps.push_back(step); // arrays filled in at the next output
-              }
+            series.from_yaml(state);
           }
         catch (const YAML::Exception &e)
           {
@@ -595,18 +454,7 @@ namespace solidanode
       total_increments += s.increments;
 
     // run.json: written now (status "running") and rewritten at the end.
-    Json record = Json::object();
-    record["program"]["name"]    = "solidanode";
-    record["program"]["version"] = SOLIDANODE_VERSION;
-    record["program"]["git"]     = SOLIDANODE_GIT_HASH;
-    record["libraries"]["deal.II"] = DEAL_II_PACKAGE_VERSION;
-    record["libraries"]["PETSc"] = std::to_string(PETSC_VERSION_MAJOR) + "." +
-                                   std::to_string(PETSC_VERSION_MINOR) + "." +
-                                   std::to_string(PETSC_VERSION_SUBMINOR);
-    record["libraries"]["VTK"]   = vtk_version();
-    record["started_utc"]        = utc_now();
-    record["mpi_ranks"]          = n_ranks;
-    record["restarted_after_increment"] = done;
+    Json record = run_record(n_ranks, done);
     record["mesh"]["cells"]          = static_cast<unsigned long long>(result.n_cells);
     record["mesh"]["dofs"]           = static_cast<unsigned long long>(result.n_dofs);
     record["mesh"]["coarse_cells"]   = static_cast<unsigned long long>(mesh_info.n_coarse_cells);
@@ -627,29 +475,7 @@ namespace solidanode
       state["eigenstrain"] = Json::object();
       for (const auto &[phase, v] : eig)
         state["eigenstrain"][phase] = v;
-      for (const char *which : {"pvd", "interfaces_pvd"})
-        {
-          Json &list = state[which];
-          list       = Json::array();
-          for (const auto &[t, f] : (std::string(which) == "pvd" ? pvd : interfaces_pvd))
-            {
-              Json e = Json::array();
-              e.push_back(t);
-              e.push_back(f);
-              list.push_back(e);
-            }
-        }
-      Json &xdmf_list = state["xdmf"];
-      xdmf_list       = Json::array();
-      for (const auto &x : xdmf_steps)
-        {
-          Json e = Json::array();
-          e.push_back(x.time);
-          e.push_back(x.h5_file);
-          e.push_back(x.n_points);
-          e.push_back(x.n_cells);
-          xdmf_list.push_back(e);
-        }
+      series.to_json(state);
       // The small-strain model is path independent: the load position
       // and the lists of outputs are the whole state.
       atomic_write_text(checkpoint_file, state.dump());
@@ -865,12 +691,6 @@ namespace solidanode
             timed("output", [&] {
               char base[32];
               std::snprintf(base, sizeof base, "%05u", increment);
-              const VtkOptions vtk_options{config.output.compress};
-              auto piece_name = [&](const char *kind, unsigned int r, const char *ext) {
-                char name[96];
-                std::snprintf(name, sizeof name, "pieces/%s_%s_r%05u.%s", kind, base, r, ext);
-                return std::string(name);
-              };
               if (write_vtk)
                 {
                   CellFields cell_fields;
@@ -882,53 +702,8 @@ namespace solidanode
                     make_elasticity_piece(solver->dof_handler(), solver->solution(),
                                           cell_fields, config.output.fields,
                                           config.output.float32);
-                  if (config.output.xdmf)
-                    {
-                      const std::string h5 = std::string("solution_") + base + ".h5";
-                      XdmfStep step = write_hdf5_step(piece, (out / h5).string(),
-                                                      double(increment), comm);
-                      for (auto &earlier : xdmf_steps) // same arrays in every step
-                        if (earlier.point_data.empty() && earlier.cell_data.empty())
-                          {
-                            earlier.point_data = step.point_data;
-                            earlier.cell_data  = step.cell_data;
-                          }
-                      xdmf_steps.push_back(step);
-                      if (root)
-                        write_xdmf((out / "solution.xmf").string(), xdmf_steps);
-                    }
-                  if (config.output.vtk)
-                    write_vtu(piece, (out / piece_name("solution", rank, "vtu")).string(),
-                              vtk_options);
-                  if (config.output.interfaces)
-                    write_vtp(interface_piece,
-                              (out / piece_name("interfaces", rank, "vtp")).string(),
-                              vtk_options);
-                  MPI_Barrier(comm); // all pieces exist before the index files
-                  if (root)
-                    {
-                      std::vector<std::string> pieces, ipieces;
-                      for (unsigned int r = 0; r < n_ranks; ++r)
-                        {
-                          pieces.push_back(piece_name("solution", r, "vtu"));
-                          ipieces.push_back(piece_name("interfaces", r, "vtp"));
-                        }
-                      if (config.output.vtk)
-                        {
-                          const std::string pvtu =
-                            std::string("solution_") + base + ".pvtu";
-                          write_pvtu((out / pvtu).string(), pieces, piece);
-                          pvd.emplace_back(double(increment), pvtu);
-                          write_pvd(result.pvd_file, pvd);
-                        }
-                      if (config.output.interfaces)
-                        {
-                          const std::string pvtp = std::string("interfaces_") + base + ".pvtp";
-                          write_pvtp((out / pvtp).string(), ipieces, interface_piece);
-                          interfaces_pvd.emplace_back(double(increment), pvtp);
-                          write_pvd((out / "interfaces.pvd").string(), interfaces_pvd);
-                        }
-                    }
+                  series.write(base, double(increment), piece,
+                               config.output.interfaces ? &interface_piece : nullptr);
                 }
               if (config.output.profiles && write_vtk)
                 {
@@ -991,7 +766,7 @@ namespace solidanode
 
             // Checkpoints: at the chosen interval, on a signal, at the end of
             // a chunk (max_increments), and at the very end.
-            const bool signal = Utilities::MPI::max(int(checkpoint_signal), comm) != 0;
+            const bool signal = checkpoint_signal_pending(comm);
             const bool chunk_end =
               options.max_increments > 0 && run_count >= options.max_increments;
             const bool interval = config.output.checkpoint_every > 0 &&

@@ -17,6 +17,7 @@ namespace solidanode
       const char *symbol;
       Dimension   dimension;
       double      to_si;
+      double      offset = 0.; ///< SI value = to_si * number + offset (degC)
     };
 
     // Symbols are case-sensitive ("mPa" is not "MPa"). The micro sign is
@@ -54,6 +55,34 @@ namespace solidanode
       {"mS/m", Dimension::electrical_conductivity, 1e-3},
       {"S/cm", Dimension::electrical_conductivity, 1e2},
       {"mS/cm", Dimension::electrical_conductivity, 0.1},
+
+      {"m2/s", Dimension::diffusivity, 1.0},
+      {"m^2/s", Dimension::diffusivity, 1.0},
+      {"m\xC2\xB2/s", Dimension::diffusivity, 1.0},
+      {"cm2/s", Dimension::diffusivity, 1e-4},
+      {"cm^2/s", Dimension::diffusivity, 1e-4},
+
+      // 1 mAh = 3.6 C
+      {"C/kg", Dimension::specific_capacity, 1.0},
+      {"mAh/g", Dimension::specific_capacity, 3600.0},
+      {"Ah/kg", Dimension::specific_capacity, 3600.0},
+
+      {"C/m2", Dimension::areal_capacity, 1.0},
+      {"mAh/cm2", Dimension::areal_capacity, 3.6e4},
+      {"mAh/cm^2", Dimension::areal_capacity, 3.6e4},
+
+      {"m3/mol", Dimension::molar_volume, 1.0},
+      {"m^3/mol", Dimension::molar_volume, 1.0},
+      {"cm3/mol", Dimension::molar_volume, 1e-6},
+      {"cm^3/mol", Dimension::molar_volume, 1e-6},
+
+      {"mol/m3", Dimension::concentration, 1.0},
+      {"mol/m^3", Dimension::concentration, 1.0},
+      {"mol/L", Dimension::concentration, 1e3},
+
+      {"K", Dimension::temperature, 1.0},
+      {"degC", Dimension::temperature, 1.0, 273.15},
+      {"\xC2\xB0" "C", Dimension::temperature, 1.0, 273.15},
     };
 
     /// Short name of a dimension without example units, e.g. "a pressure".
@@ -73,6 +102,18 @@ namespace solidanode
             return "a mass density";
           case Dimension::electrical_conductivity:
             return "an electrical conductivity";
+          case Dimension::diffusivity:
+            return "a diffusivity";
+          case Dimension::specific_capacity:
+            return "a specific capacity";
+          case Dimension::areal_capacity:
+            return "an areal capacity";
+          case Dimension::molar_volume:
+            return "a molar volume";
+          case Dimension::concentration:
+            return "a concentration";
+          case Dimension::temperature:
+            return "a temperature";
         }
       return "a quantity";
     }
@@ -155,6 +196,18 @@ namespace solidanode
           return "a mass density (kg/m3, g/cm3)";
         case Dimension::electrical_conductivity:
           return "an electrical conductivity (S/m, mS/m, S/cm, mS/cm)";
+        case Dimension::diffusivity:
+          return "a diffusivity (m2/s, cm2/s)";
+        case Dimension::specific_capacity:
+          return "a specific capacity (mAh/g, Ah/kg, C/kg)";
+        case Dimension::areal_capacity:
+          return "an areal capacity (mAh/cm2, C/m2)";
+        case Dimension::molar_volume:
+          return "a molar volume (m3/mol, cm3/mol)";
+        case Dimension::concentration:
+          return "a concentration (mol/m3, mol/L)";
+        case Dimension::temperature:
+          return "a temperature (K, degC)";
       }
     return "a quantity";
   }
@@ -196,7 +249,7 @@ namespace solidanode
             throw std::invalid_argument("'" + s + "' is " +
                                         kind_name(u.dimension) +
                                         expected_text);
-          const double si = value * u.to_si;
+          const double si = value * u.to_si + u.offset;
           if (!std::isfinite(si))
             throw std::invalid_argument("'" + s + "' is not a finite number" +
                                         expected_text);

@@ -17,6 +17,12 @@ namespace solidanode
     time,          ///< s, ms, min, h
     mass_density,  ///< kg/m3, g/cm3
     electrical_conductivity, ///< S/m, mS/cm, S/cm (also ionic conductivity)
+    diffusivity,   ///< m2/s, cm2/s
+    specific_capacity, ///< C/kg (SI), mAh/g, Ah/kg
+    areal_capacity,    ///< C/m2 (SI), mAh/cm2
+    molar_volume,  ///< m3/mol, cm3/mol (partial molar volume)
+    concentration, ///< mol/m3, mol/L
+    temperature,   ///< K, degC (also °C)
   };
 
   /// Human-readable name with example units, e.g. "a length (m, mm, um, nm)".

@@ -1,0 +1,105 @@
+// What every run driver (solver/run.cc: small-strain load steps;
+// solver/chemo_run.cc: chemo-mechanical protocols) shares: the output
+// directory, the log, run.json, checkpoint signals and the time series of
+// volume and interface files (.pvtu/.pvtp/.pvd, XDMF + HDF5).
+#pragma once
+
+#include <postprocess/json.h>
+#include <postprocess/vtk_writer.h>
+#include <postprocess/xdmf_writer.h>
+#include <solver/case_config.h>
+#include <solver/errors.h>
+
+#include <deal.II/base/mpi.h>
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace solidanode
+{
+  /// Run @p f on rank 0; if it throws, every rank throws the same message
+  /// (as CollectiveError).
+  template <typename F>
+  void on_root_or_throw(MPI_Comm comm, F &&f)
+  {
+    std::string error;
+    if (dealii::Utilities::MPI::this_mpi_process(comm) == 0)
+      {
+        try
+          {
+            f();
+          }
+        catch (const std::exception &e)
+          {
+            error = e.what();
+            if (error.empty())
+              error = "unknown error";
+          }
+      }
+    error = dealii::Utilities::MPI::broadcast(comm, error, 0);
+    if (!error.empty())
+      throw CollectiveError(error);
+  }
+
+  std::string read_text(const std::string &path);
+  /// FNV-1a hash of a text (the case file), to refuse restarts of a changed case.
+  std::string content_hash(const std::string &text);
+  std::string utc_now();
+  std::string format_seconds(double s);
+
+  /// True on every rank if any rank received SIGTERM/SIGUSR1 (collective).
+  bool checkpoint_signal_pending(MPI_Comm comm);
+
+  /// Console (rank 0, unless quiet) and log file (rank 0, always).
+  class Log
+  {
+  public:
+    Log(bool root, bool quiet, const std::string &path);
+    void operator()(const std::string &line);
+
+  private:
+    bool          root_, quiet_;
+    std::ofstream file_;
+  };
+
+  /// Make the output directory ready (collective): with @p restart it must
+  /// hold a checkpoint; otherwise earlier results are refused unless
+  /// @p overwrite, which removes them (only files solidanode writes).
+  void prepare_output_directory(const std::string &directory, bool restart, bool overwrite,
+                                MPI_Comm comm);
+
+  /// The run.json skeleton: program, library versions, start time, ranks.
+  Json run_record(unsigned int n_ranks, unsigned int restarted_after);
+
+  /**
+   * The time series of result files in an output directory: one
+   * solution_<base>.pvtu (+ pieces/) and/or solution_<base>.h5 per output,
+   * interfaces_<base>.pvtp, and the index files solution.pvd,
+   * interfaces.pvd, solution.xmf, rewritten atomically after each output.
+   */
+  class OutputSeries
+  {
+  public:
+    OutputSeries(std::string directory, const OutputSpec &spec, MPI_Comm comm);
+
+    /// Write one output (collective). @p base names the files (e.g. "00012"),
+    /// @p time is the value in the .pvd/.xmf index. @p interfaces may be null.
+    void write(const std::string &base, double time, const UnstructuredPiece &piece,
+               const PolygonPiece *interfaces);
+
+    /// The lists of written files, for checkpoint.json, and back.
+    void to_json(Json &state) const;
+    void from_yaml(const YAML::Node &state);
+
+  private:
+    std::string                                  directory_;
+    OutputSpec                                   spec_;
+    MPI_Comm                                     comm_;
+    std::vector<std::pair<double, std::string>>  pvd_, interfaces_pvd_;
+    std::vector<XdmfStep>                        xdmf_steps_;
+  };
+} // namespace solidanode

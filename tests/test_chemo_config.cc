@@ -1,0 +1,137 @@
+// Reading protocol cases (solver/chemo_config.*): units, defaults, cycle
+// expansion and the error messages for mistakes a battery modeller makes.
+#include <solver/case_config.h>
+#include <solver/units.h>
+#include <solver/yaml_input.h>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+
+using namespace solidanode;
+
+namespace
+{
+  const std::string head = R"(microstructure:
+  generate:
+    dims: [4, 4, 4]
+    voxel_size: 1 um
+    matrix: LPSCl
+    particles: {phase: Si, volume_fraction: 0.2, radius: 1 um}
+materials:
+  Si:
+    E: 90 GPa
+    E_lithiated: 41 GPa
+    nu: 0.22
+    yield_stress: 1.75 GPa
+    yield_stress_lithiated: 1 GPa
+    lithium: {capacity: 3579 mAh/g, density: 2.33 g/cm3, swelling: 280 %,
+              diffusivity: 1e-15 m2/s, partial_molar_volume: 9 cm3/mol}
+  LPSCl: {E: 22 GPa, nu: 0.37, electrolyte: true}
+)";
+
+  std::string error_of(const std::string &text)
+  {
+    try
+      {
+        read_case_string(text, "p.yaml");
+      }
+    catch (const InputError &e)
+      {
+        return e.what();
+      }
+    return "no error";
+  }
+} // namespace
+
+TEST(ChemoConfig, UnitsOfTheNewQuantities)
+{
+  EXPECT_DOUBLE_EQ(parse_quantity("1e-14 cm2/s", Dimension::diffusivity), 1e-18);
+  EXPECT_DOUBLE_EQ(parse_quantity("3579 mAh/g", Dimension::specific_capacity), 3579 * 3600.);
+  EXPECT_DOUBLE_EQ(parse_quantity("1 mAh/cm2", Dimension::areal_capacity), 36000.);
+  EXPECT_DOUBLE_EQ(parse_quantity("9 cm3/mol", Dimension::molar_volume), 9e-6);
+  EXPECT_DOUBLE_EQ(parse_quantity("2 mol/L", Dimension::concentration), 2000.);
+  EXPECT_DOUBLE_EQ(parse_quantity("25 degC", Dimension::temperature), 298.15);
+  EXPECT_DOUBLE_EQ(parse_quantity("60 \xC2\xB0""C", Dimension::temperature), 333.15);
+  EXPECT_DOUBLE_EQ(parse_quantity("300 K", Dimension::temperature), 300.);
+  EXPECT_THROW(parse_quantity("25 C", Dimension::temperature), std::invalid_argument);
+  EXPECT_THROW(parse_quantity("3 GPa", Dimension::diffusivity), std::invalid_argument);
+}
+
+TEST(ChemoConfig, ProtocolIsReadAndCyclesExpand)
+{
+  const CaseConfig c = read_case_string(head + R"(protocol:
+  - press: {pressure: 500 MPa, release_to: 20 MPa, increments: 3}
+  - hold: {time: 10 min}
+  - cycle:
+      repeat: 2
+      steps:
+        - lithiate: {c_rate: 0.1, until_soc: 0.9, thickness: fixed}
+        - delithiate: {c_rate: 0.1, until_soc: 0.05, output_every: 3}
+  - set_soc: {soc: {Si: 0.5}, increments: 2}
+chemo: {kinematics: small, temperature: 60 degC, tensile_strength: 5 MPa}
+)",
+                                        "p.yaml");
+  ASSERT_TRUE(c.chemo);
+  const ChemoSpec &s = *c.chemo;
+  EXPECT_EQ(s.kinematics, ChemoSpec::Kinematics::small);
+  EXPECT_NEAR(s.temperature, 333.15, 1e-12);
+  EXPECT_DOUBLE_EQ(s.tensile_strength, 5e6);
+  ASSERT_EQ(s.protocol.size(), 7u); // press, hold, 2 x (lithiate, delithiate), set_soc
+  EXPECT_EQ(s.protocol[0].kind, ProtocolStep::Kind::press);
+  EXPECT_DOUBLE_EQ(*s.protocol[0].pressure, 500e6);
+  EXPECT_DOUBLE_EQ(s.protocol[0].release_to, 20e6);
+  EXPECT_EQ(s.protocol[0].increments, 3u);
+  EXPECT_DOUBLE_EQ(*s.protocol[1].duration, 600.);
+  EXPECT_EQ(s.protocol[4].name, "lithiate (cycle 2)");
+  EXPECT_TRUE(s.protocol[4].fixed_thickness);
+  EXPECT_DOUBLE_EQ(s.protocol[4].c_rate, 0.1);
+  EXPECT_DOUBLE_EQ(*s.protocol[5].until_soc, 0.05);
+  EXPECT_EQ(s.protocol[5].output_every, 3u);
+  EXPECT_DOUBLE_EQ(s.protocol[6].soc.at("Si"), 0.5);
+  EXPECT_TRUE(c.steps.empty());
+
+  // Si: c_max = 3579 mAh/g x 2.33 g/cm3 / F = 3.11e5 mol/m3 (DOMAIN.md).
+  const MaterialSpec &si = c.materials.at("Si");
+  ASSERT_TRUE(si.lithium);
+  EXPECT_NEAR(si.lithium->c_max, 3.11e5, 0.01e5);
+  EXPECT_DOUBLE_EQ(si.lithium->swelling, 2.8);
+  EXPECT_DOUBLE_EQ(si.lithium->partial_molar_volume, 9e-6);
+  EXPECT_DOUBLE_EQ(si.plasticity.yield_stress, 1.75e9);
+  EXPECT_DOUBLE_EQ(si.plasticity.yield_stress_lithiated, 1e9);
+  EXPECT_DOUBLE_EQ(si.plasticity.E_lithiated, 41e9);
+  EXPECT_TRUE(c.materials.at("LPSCl").electrolyte);
+}
+
+TEST(ChemoConfig, MistakesAreNamed)
+{
+  // A charge step needs an end.
+  EXPECT_NE(error_of(head + "protocol:\n  - lithiate: {c_rate: 0.1}\n")
+              .find("needs 'until_soc' or 'time'"),
+            std::string::npos);
+  // Misspelt step.
+  EXPECT_NE(error_of(head + "protocol:\n  - lithiat: {c_rate: 0.1, time: 1 h}\n")
+              .find("found step 'lithiat'"),
+            std::string::npos);
+  // set_soc of a phase that stores no Li.
+  EXPECT_NE(error_of(head + "protocol:\n  - set_soc: {soc: {LPSCl: 0.5}}\n")
+              .find("phase 'LPSCl' stores no Li"),
+            std::string::npos);
+  // Both stack conditions.
+  EXPECT_NE(error_of(head + "protocol:\n  - hold: {time: 1 h, pressure: 2 MPa, thickness: fixed}\n")
+              .find("not both"),
+            std::string::npos);
+  // Unknown key inside a step, with its position.
+  const std::string e = error_of(head + "protocol:\n  - rest: {time: 1 h, tme: 2 h}\n");
+  EXPECT_NE(e.find("p.yaml:"), std::string::npos) << e;
+  EXPECT_NE(e.find("tme"), std::string::npos) << e;
+  // Plasticity in a small-strain 'steps' case is refused, not ignored.
+  EXPECT_NE(error_of(head + "steps:\n  - {top: 1 MPa}\n").find("chemo-mechanical cases only"),
+            std::string::npos);
+  // No electrolyte: nowhere for Li to enter.
+  std::string no_el = head;
+  no_el.replace(no_el.find(", electrolyte: true"), 19, "");
+  EXPECT_NE(error_of(no_el + "protocol:\n  - rest: {time: 1 h}\n").find("electrolyte: true"),
+            std::string::npos);
+}
