@@ -7,11 +7,14 @@ Reads RESULTS_DIR/summary.csv (one row per increment; column names carry
 their unit: _Pa, _m, _m2, _s) and writes, into DIR (default
 RESULTS_DIR/plots/):
 
-  pressure_thickness.png  stack pressure [MPa] and thickness [um] vs state of
-                          charge (column state_of_charge), else vs the first
+  pressure_thickness.png  stack pressure [MPa] and thickness [um] vs time
+                          [h] with a state-of-charge panel (protocol runs),
+                          else vs state_of_charge, else vs the first
                           eigenstrain_<phase> that varies, else vs increment
   porosity_contact.png    porosity and contact area per phase pair [um^2]
-                          (contact_area_<A>_<B>_m2) vs time_s, else increment
+                          (contact_area_<A>_<B>_m2) and active/electrolyte
+                          area in contact (interface_area_in_contact_<P>_m2)
+                          vs time [h], else increment
   stress_per_phase.png    mean / p50 / p99 / max von Mises stress [MPa] per
                           phase vs increment (pore/void phases only with
                           --include-pores)
@@ -123,6 +126,8 @@ def varies(values):
 STRESS_STATS = ("mean", "p50", "p99", "max")
 STRESS_RE = re.compile(r"^(mean|p50|p99|max)_von_mises_(.+)_Pa$")
 CONTACT_RE = re.compile(r"^contact_area_(.+)_m2$")
+# protocol runs: active phase / electrolyte area that carries Li flux
+INTERFACE_RE = re.compile(r"^interface_area_in_contact_(.+)_m2$")
 PORE_RE = re.compile(r"^(pores?|voids?|pore_space)$", re.IGNORECASE)
 
 
@@ -222,7 +227,13 @@ def plot_pressure_thickness(table, out_dir, written):
         return
 
     along_load = False
-    if table.has("state_of_charge"):
+    if table.has("time_s") and varies(table["time_s"]):
+        # Protocol runs (press, lithiate, delithiate, ...): along time, with
+        # the state of charge as a panel of its own.
+        x, xlabel, along_load = table["time_s"] / 3600., "time [h]", True
+        if table.has("state_of_charge"):
+            panels.insert(0, ("state_of_charge", "state of charge [-]", 1.))
+    elif table.has("state_of_charge"):
         x, xlabel = table["state_of_charge"], "state of charge [-]"
     else:
         eig = [c for c in table.names
@@ -254,12 +265,13 @@ def plot_pressure_thickness(table, out_dir, written):
 
 
 def plot_porosity_contact(table, out_dir, written, phases):
-    if table.has("time_s"):
-        x, xlabel = table["time_s"], "time [s]"
+    if table.has("time_s") and varies(table["time_s"]):
+        x, xlabel = table["time_s"] / 3600., "time [h]"
     else:
         x, xlabel = increment_axis(table)
 
-    contact = [c for c in table.names if CONTACT_RE.match(c) and table.has(c)]
+    contact = [c for c in table.names
+               if (CONTACT_RE.match(c) or INTERFACE_RE.match(c)) and table.has(c)]
     if not table.has("porosity") and not contact:
         skipped("porosity_contact.png",
                 "no column 'porosity' and no column contact_area_<A>_<B>_m2")
@@ -283,8 +295,10 @@ def plot_porosity_contact(table, out_dir, written, phases):
             ax.set_ylabel("porosity [-]")
         else:
             for c in contact:
-                ax.plot(x, table[c] * 1e12,
-                        label=pair_label(CONTACT_RE.match(c).group(1), phases), **LINE)
+                m = CONTACT_RE.match(c)
+                label = pair_label(m.group(1), phases) if m else \
+                    f"{INTERFACE_RE.match(c).group(1)}–electrolyte in contact"
+                ax.plot(x, table[c] * 1e12, label=label, **LINE)
             ax.set_ylabel("contact area [µm²]")
             ax.legend(**LEGEND)
         ax.grid(True, alpha=0.3)
