@@ -6,6 +6,7 @@
 #include <solver/case_config.h>
 #include <solver/homogenize.h>
 #include <solver/run.h>
+#include <solver/run_support.h>
 #include <solver/sweep.h>
 #include <solver/yaml_input.h>
 
@@ -229,8 +230,7 @@ Run in parallel with: mpirun -np N solidanode run CASE.yaml
         if (command == "version" || command == "--version")
           {
             if (root)
-              std::cout << "solidanode " << SOLIDANODE_VERSION << " ("
-                        << SOLIDANODE_GIT_HASH << ")\n";
+              std::cout << solidanode_banner() << "\n";
             return 0;
           }
         const Args args = parse(argc, argv);

@@ -253,7 +253,7 @@ namespace solidanode
     // Never overwrite earlier results silently; a restart needs a checkpoint.
     prepare_output_directory(result.output_directory, options.restart, options.overwrite, comm);
     Log log(root, options.quiet, (out / "solidanode.log").string());
-    log("solidanode " SOLIDANODE_VERSION " (" SOLIDANODE_GIT_HASH ") " + utc_now() + ": " +
+    log(solidanode_banner() + " " + utc_now() + ": " +
         (options.restart ? "restarting " : "running ") + config.file + " on " +
         std::to_string(n_ranks) + " rank(s)");
 

@@ -37,6 +37,13 @@ namespace solidanode
     return dealii::Utilities::MPI::max(int(checkpoint_signal), comm) != 0;
   }
 
+  const char *solidanode_version() { return SOLIDANODE_VERSION; }
+  const char *solidanode_git_hash() { return SOLIDANODE_GIT_HASH; }
+  std::string solidanode_banner()
+  {
+    return std::string("solidanode ") + SOLIDANODE_VERSION + " (" + SOLIDANODE_GIT_HASH + ")";
+  }
+
   std::string read_text(const std::string &path)
   {
     std::ifstream in(path, std::ios::binary);

@@ -45,6 +45,13 @@ namespace solidanode
       throw CollectiveError(error);
   }
 
+  /// "0.1.0" and the git hash at configure time. Only run_support.cc is
+  /// compiled with these definitions, so a new commit recompiles one file.
+  const char *solidanode_version();
+  const char *solidanode_git_hash();
+  /// "solidanode 0.1.0 (abc1234)"
+  std::string solidanode_banner();
+
   std::string read_text(const std::string &path);
   /// FNV-1a hash of a text (the case file), to refuse restarts of a changed case.
   std::string content_hash(const std::string &text);
