@@ -1,0 +1,336 @@
+#include <solver/constitutive.h>
+
+#include <cmath>
+
+namespace solidanode
+{
+  namespace constitutive
+  {
+    namespace
+    {
+      const double sqrt_2_3 = std::sqrt(2. / 3.);
+      /// Relative distance to the yield surface within which a point counts
+      /// as loading for the tangent.
+      const double yield_tolerance = 1e-10;
+
+      double det(const Tensor2 &a)
+      {
+        return a[0] * (a[4] * a[8] - a[5] * a[7]) - a[1] * (a[3] * a[8] - a[5] * a[6]) +
+               a[2] * (a[3] * a[7] - a[4] * a[6]);
+      }
+
+      Tensor2 inverse(const Tensor2 &a, double d)
+      {
+        const double s = 1. / d;
+        return {{(a[4] * a[8] - a[5] * a[7]) * s, (a[2] * a[7] - a[1] * a[8]) * s,
+                 (a[1] * a[5] - a[2] * a[4]) * s, (a[5] * a[6] - a[3] * a[8]) * s,
+                 (a[0] * a[8] - a[2] * a[6]) * s, (a[2] * a[3] - a[0] * a[5]) * s,
+                 (a[3] * a[7] - a[4] * a[6]) * s, (a[1] * a[6] - a[0] * a[7]) * s,
+                 (a[0] * a[4] - a[1] * a[3]) * s}};
+      }
+
+      /// a b c^T for symmetric b.
+      Tensor2 sandwich(const Tensor2 &a, const Tensor2 &b)
+      {
+        Tensor2 ab{}, r{};
+        for (unsigned int i = 0; i < 3; ++i)
+          for (unsigned int j = 0; j < 3; ++j)
+            ab[3 * i + j] = a[3 * i] * b[j] + a[3 * i + 1] * b[3 + j] + a[3 * i + 2] * b[6 + j];
+        for (unsigned int i = 0; i < 3; ++i)
+          for (unsigned int j = i; j < 3; ++j)
+            {
+              r[3 * i + j] =
+                ab[3 * i] * a[3 * j] + ab[3 * i + 1] * a[3 * j + 1] + ab[3 * i + 2] * a[3 * j + 2];
+              r[3 * j + i] = r[3 * i + j];
+            }
+        return r;
+      }
+
+      Tensor2 from_voigt(const double *v)
+      {
+        return {{v[0], v[5], v[4], v[5], v[1], v[3], v[4], v[3], v[2]}};
+      }
+
+      void to_voigt(const Tensor2 &t, double *v)
+      {
+        v[0] = t[0];
+        v[1] = t[4];
+        v[2] = t[8];
+        v[3] = t[5];
+        v[4] = t[2];
+        v[5] = t[1];
+      }
+
+      double contract(const Tensor2 &a, const Tensor2 &b)
+      {
+        double s = 0;
+        for (unsigned int i = 0; i < 9; ++i)
+          s += a[i] * b[i];
+        return s;
+      }
+
+      bool finite_update(const PointMaterial &m, const Tensor2 &F, const double *hn,
+                         PointResponse &out, double *hnew, double *A)
+      {
+        const double J = det(F);
+        if (!(J > 0.) || !(m.Js > 0.))
+          return false;
+        const Tensor2 Finv = inverse(F, J);
+        const double  Je   = J / m.Js;
+        const double  c    = std::cbrt(1. / m.Js); // F_hat = c F = F_e F_p
+        Tensor2       Fh;
+        for (unsigned int i = 0; i < 9; ++i)
+          Fh[i] = c * F[i];
+        const Tensor2 b    = sandwich(Fh, from_voigt(hn)); // trial b_e
+        const double  je23 = std::pow(Je, -2. / 3.);
+        Tensor2       bbar;
+        for (unsigned int i = 0; i < 9; ++i)
+          bbar[i] = je23 * b[i];
+        const double Ibar = (bbar[0] + bbar[4] + bbar[8]) / 3.;
+        Tensor2      str  = bbar; // trial deviatoric Kirchhoff stress
+        str[0] -= Ibar;
+        str[4] -= Ibar;
+        str[8] -= Ibar;
+        for (auto &v : str)
+          v *= m.mu;
+        const double norm    = std::sqrt(contract(str, str));
+        const double alpha_n = hn[6];
+        const double ftr     = norm - sqrt_2_3 * (m.yield + m.H * alpha_n);
+        const bool   plastic = std::isfinite(m.yield) && ftr > 0.;
+        // On the yield surface within round-off (e.g. the committed state of
+        // a point that is flowing): the elasto-plastic tangent (dg = 0), so
+        // that round-off does not choose the tangent point by point.
+        const bool loading = std::isfinite(m.yield) && norm > 0. &&
+                             ftr > -yield_tolerance * (m.yield + m.H * alpha_n);
+
+        double  mubar = 0, D = 0, dg = 0, snorm = norm;
+        Tensor2 n{}, s = str;
+        if (loading)
+          {
+            mubar = m.mu * Ibar;
+            D     = 2. * mubar + 2. * m.H / 3.;
+            dg    = plastic ? ftr / D : 0.;
+            snorm = norm - 2. * mubar * dg;
+            for (unsigned int i = 0; i < 9; ++i)
+              {
+                n[i] = str[i] / norm;
+                s[i] = snorm * n[i];
+              }
+          }
+        const double lnJe = std::log(Je);
+        Tensor2      tau;
+        for (unsigned int i = 0; i < 9; ++i)
+          tau[i] = m.Js * s[i];
+        for (unsigned int i = 0; i < 9; i += 4)
+          tau[i] += m.Js * m.kappa * lnJe;
+        for (unsigned int i = 0; i < 9; ++i)
+          out.cauchy[i] = tau[i] / J;
+        // P = tau F^{-T}
+        for (unsigned int i = 0; i < 3; ++i)
+          for (unsigned int j = 0; j < 3; ++j)
+            out.P[3 * i + j] = tau[3 * i] * Finv[3 * j] + tau[3 * i + 1] * Finv[3 * j + 1] +
+                               tau[3 * i + 2] * Finv[3 * j + 2];
+        out.J       = J;
+        out.Je      = Je;
+        out.alpha   = alpha_n + (plastic ? sqrt_2_3 * dg : 0.);
+        out.plastic = plastic;
+
+        if (hnew)
+          {
+            if (plastic)
+              {
+                // bbar_e = s / mu + y I with y near Ibar such that
+                // det bbar_e = 1 (plastic incompressibility, Simo & Hughes
+                // 1998, Remark 9.2.2): y^3 - (A:A / 2) y + det A - 1 = 0 for
+                // A = s / mu (deviatoric). Then b_e = J_e^(2/3) bbar_e and
+                // C_p^{-1} = F_hat^{-1} b_e F_hat^{-T}. The stress s is kept,
+                // so recomputing the state from the new history at the same
+                // F gives the same stress.
+                Tensor2 a;
+                for (unsigned int i = 0; i < 9; ++i)
+                  a[i] = s[i] / m.mu;
+                const double j2 = 0.5 * contract(a, a), da = det(a);
+                double       y  = Ibar;
+                for (int k = 0; k < 20; ++k)
+                  {
+                    const double g  = y * y * y - j2 * y + da - 1.;
+                    const double dy = g / (3. * y * y - j2);
+                    y -= dy;
+                    if (std::abs(dy) < 1e-15 * y)
+                      break;
+                  }
+                if (!(y > 0.) || !std::isfinite(y))
+                  return false;
+                Tensor2      be;
+                const double je23i = 1. / je23;
+                for (unsigned int i = 0; i < 9; ++i)
+                  be[i] = je23i * a[i];
+                for (unsigned int i = 0; i < 9; i += 4)
+                  be[i] += je23i * y;
+                Tensor2 Fhinv;
+                for (unsigned int i = 0; i < 9; ++i)
+                  Fhinv[i] = Finv[i] / c;
+                const Tensor2 cp = sandwich(Fhinv, be);
+                to_voigt(cp, hnew);
+              }
+            else
+              for (unsigned int k = 0; k < 6; ++k)
+                hnew[k] = hn[k];
+            hnew[6] = out.alpha;
+          }
+
+        if (A)
+          for (unsigned int k = 0; k < 3; ++k)
+            for (unsigned int l = 0; l < 3; ++l)
+              {
+                // Direction dF = e_k (x) e_l: grad dv = l = dF F^{-1} has only
+                // row k, equal to row l of F^{-1}.
+                const double *fl  = &Finv[3 * l];
+                const double  trl = fl[k];
+                double        w[3]; // row l of F^{-1} times b
+                for (unsigned int j = 0; j < 3; ++j)
+                  w[j] = fl[0] * b[j] + fl[1] * b[3 + j] + fl[2] * b[6 + j];
+                Tensor2 dbbar; // d bbar = J_e^(-2/3) (l b + b l^T - 2/3 tr(l) b)
+                for (unsigned int i = 0; i < 9; ++i)
+                  dbbar[i] = -2. / 3. * trl * b[i];
+                for (unsigned int j = 0; j < 3; ++j)
+                  {
+                    dbbar[3 * k + j] += w[j];
+                    dbbar[3 * j + k] += w[j];
+                  }
+                for (auto &v : dbbar)
+                  v *= je23;
+                const double dIbar = (dbbar[0] + dbbar[4] + dbbar[8]) / 3.;
+                Tensor2      ds    = dbbar;
+                ds[0] -= dIbar;
+                ds[4] -= dIbar;
+                ds[8] -= dIbar;
+                for (auto &v : ds)
+                  v *= m.mu; // d s_trial
+                if (loading)
+                  {
+                    const double dnorm  = contract(n, ds);
+                    const double dmubar = m.mu * dIbar;
+                    const double ddg    = (dnorm - 2. * dmubar * dg) / D;
+                    const double dsnorm = dnorm - 2. * dmubar * dg - 2. * mubar * ddg;
+                    for (unsigned int i = 0; i < 9; ++i)
+                      ds[i] = dsnorm * n[i] + snorm * (ds[i] - n[i] * dnorm) / norm;
+                  }
+                // M = d tau - tau l^T,  dP = M F^{-T}
+                Tensor2 M;
+                for (unsigned int i = 0; i < 9; ++i)
+                  M[i] = m.Js * ds[i];
+                for (unsigned int i = 0; i < 9; i += 4)
+                  M[i] += m.Js * m.kappa * trl;
+                for (unsigned int i = 0; i < 3; ++i)
+                  M[3 * i + k] -=
+                    tau[3 * i] * fl[0] + tau[3 * i + 1] * fl[1] + tau[3 * i + 2] * fl[2];
+                for (unsigned int i = 0; i < 3; ++i)
+                  for (unsigned int j = 0; j < 3; ++j)
+                    A[9 * (3 * i + j) + 3 * k + l] = M[3 * i] * Finv[3 * j] +
+                                                     M[3 * i + 1] * Finv[3 * j + 1] +
+                                                     M[3 * i + 2] * Finv[3 * j + 2];
+              }
+        return true;
+      }
+
+      bool small_update(const PointMaterial &m, const Tensor2 &F, const double *hn,
+                        PointResponse &out, double *hnew, double *A)
+      {
+        Tensor2 eps;
+        for (unsigned int i = 0; i < 3; ++i)
+          for (unsigned int j = 0; j < 3; ++j)
+            eps[3 * i + j] = 0.5 * (F[3 * i + j] + F[3 * j + i]) - (i == j ? 1. : 0.);
+        const double tr    = eps[0] + eps[4] + eps[8];
+        const double eps_s = (m.Js - 1.) / 3.;
+        const Tensor2 ep   = from_voigt(hn);
+        Tensor2       str;
+        for (unsigned int i = 0; i < 9; ++i)
+          str[i] = 2. * m.mu * (eps[i] - ep[i]);
+        for (unsigned int i = 0; i < 9; i += 4)
+          str[i] -= 2. * m.mu * tr / 3.;
+        const double norm    = std::sqrt(contract(str, str));
+        const double alpha_n = hn[6];
+        const double ftr     = norm - sqrt_2_3 * (m.yield + m.H * alpha_n);
+        const bool   plastic = std::isfinite(m.yield) && ftr > 0.;
+        const bool   loading = std::isfinite(m.yield) && norm > 0. &&
+                             ftr > -yield_tolerance * (m.yield + m.H * alpha_n);
+        const double D       = 2. * m.mu + 2. * m.H / 3.;
+        const double dg      = plastic ? ftr / D : 0.;
+        Tensor2      n{}, s = str;
+        if (loading)
+          for (unsigned int i = 0; i < 9; ++i)
+            {
+              n[i] = str[i] / norm;
+              s[i] = str[i] - 2. * m.mu * dg * n[i];
+            }
+        const double p = m.kappa * (tr - 3. * eps_s);
+        for (unsigned int i = 0; i < 9; ++i)
+          out.P[i] = s[i];
+        for (unsigned int i = 0; i < 9; i += 4)
+          out.P[i] += p;
+        out.cauchy  = out.P;
+        out.J       = det(F);
+        out.Je      = 1. + tr - 3. * eps_s;
+        out.alpha   = alpha_n + sqrt_2_3 * dg;
+        out.plastic = plastic;
+        if (hnew)
+          {
+            Tensor2 epn = ep;
+            for (unsigned int i = 0; i < 9; ++i)
+              epn[i] += dg * n[i];
+            to_voigt(epn, hnew);
+            hnew[6] = out.alpha;
+          }
+        if (A)
+          {
+            // C = kappa 1(x)1 + 2 mu theta (I - 1/3 1(x)1) - 2 mu thetabar n(x)n
+            // (Simo & Hughes 1998, Box 3.2); dP/dF = C : sym.
+            const double theta    = loading ? 1. - 2. * m.mu * dg / norm : 1.;
+            const double thetabar = loading ? 1. / (1. + m.H / (3. * m.mu)) - (1. - theta) : 0.;
+            for (unsigned int i = 0; i < 3; ++i)
+              for (unsigned int j = 0; j < 3; ++j)
+                for (unsigned int k = 0; k < 3; ++k)
+                  for (unsigned int l = 0; l < 3; ++l)
+                    {
+                      const double dij = i == j, dkl = k == l;
+                      const double isym = 0.5 * ((i == k && j == l) + (i == l && j == k));
+                      A[9 * (3 * i + j) + 3 * k + l] =
+                        m.kappa * dij * dkl + 2. * m.mu * theta * (isym - dij * dkl / 3.) -
+                        2. * m.mu * thetabar * n[3 * i + j] * n[3 * k + l];
+                    }
+          }
+        return true;
+      }
+    } // namespace
+
+    PointMaterial evaluate(const MechanicalPhase &phase, double x)
+    {
+      PointMaterial m;
+      const double  E = phase.E1 >= 0. ? phase.E0 + (phase.E1 - phase.E0) * x : phase.E0;
+      m.kappa         = E / (3. * (1. - 2. * phase.nu));
+      m.mu            = E / (2. * (1. + phase.nu));
+      m.Js            = 1. + phase.swelling * x;
+      if (std::isfinite(phase.yield0))
+        m.yield = phase.yield1 >= 0. ? phase.yield0 + (phase.yield1 - phase.yield0) * x
+                                     : phase.yield0;
+      m.H = phase.hardening;
+      return m;
+    }
+
+    void initial_history(Kinematics kinematics, double *history)
+    {
+      const double d = kinematics == Kinematics::finite ? 1. : 0.;
+      history[0] = history[1] = history[2] = d;
+      history[3] = history[4] = history[5] = history[6] = 0.;
+    }
+
+    bool update(Kinematics kinematics, const PointMaterial &m, const Tensor2 &F,
+                const double *history_n, PointResponse &out, double *history_new, double *A)
+    {
+      return kinematics == Kinematics::finite
+               ? finite_update(m, F, history_n, out, history_new, A)
+               : small_update(m, F, history_n, out, history_new, A);
+    }
+  } // namespace constitutive
+} // namespace solidanode

@@ -1,0 +1,131 @@
+// Plain data of the finite-strain / small-strain elasto-plastic mechanics
+// (phases, Newton settings and statistics) and the point-wise material laws,
+// free of deal.II headers so that input handling can use them cheaply.
+//
+// Finite strain (Kinematics::finite), per quadrature point:
+//   F = F_e F_p F_s,  F_s = J_s(x)^(1/3) I,  J_s(x) = 1 + swelling x,  det F_p = 1
+//   Kirchhoff stress of the elastic part (split neo-Hookean, Simo 1992):
+//     tau_e = kappa ln(J_e) I + mu dev(bbar_e),  b_e = F_e F_e^T,
+//     bbar_e = J_e^(-2/3) b_e,  sigma = tau_e / J_e (Cauchy)
+//   J2 plasticity on dev(tau_e) with yield sigma_y(x) + H alpha, Simo's
+//   radial return (Simo & Hughes 1998, Box 9.1); history C_p^{-1}, alpha.
+// Small strain (Kinematics::small):
+//   sigma = kappa tr(eps - eps_s) I + 2 mu (dev eps - eps_p),
+//   eps_s = (J_s(x) - 1) / 3 I, classical radial return; history eps_p, alpha.
+// Equations, units, tangents and sources: docs/finite_strain.md.
+#pragma once
+
+#include <array>
+#include <limits>
+#include <string>
+
+namespace solidanode
+{
+  /// Mechanical data of one phase (one material_id). SI units.
+  struct MechanicalPhase
+  {
+    std::string name;
+    double E0 = 0.;  ///< Young's modulus at x = 0 [Pa]
+    double nu = 0.;  ///< Poisson ratio [-]
+    double E1 = -1.; ///< Young's modulus at x = 1 [Pa]; < 0: E0. E(x) = E0 + (E1 - E0) x
+    /// Volumetric swelling per unit state of charge: J_s(x) = 1 + swelling x
+    /// (a-Si: J_s ~ 3.8-4 at full lithiation, shared/DOMAIN.md).
+    double swelling = 0.;
+    /// Initial J2 yield stress at x = 0 and x = 1 [Pa], linear in x;
+    /// yield0 = inf: elastic; yield1 < 0: yield0 for every x.
+    double yield0 = std::numeric_limits<double>::infinity();
+    double yield1 = -1.;
+    double hardening = 0.; ///< linear isotropic hardening modulus H [Pa]
+    /// Void modelled as a compliant solid (the caller gives its E, nu): it
+    /// carries no stack pressure on the top face, like ElasticPhase::pore.
+    bool pore = false;
+  };
+
+  enum class Kinematics
+  {
+    finite, ///< total Lagrangian, F = F_e F_p F_s, neo-Hookean, Simo J2
+    small   ///< eps = sym grad u, linear isotropic elasticity, J2
+  };
+
+  struct NewtonSettings
+  {
+    /// Converged when ||R|| <= relative_tolerance ||R_0|| (free DoFs, l2) ...
+    double       relative_tolerance = 1e-8;
+    /// ... or ||R|| <= absolute_tolerance [N]; <= 0: 1e-12 max(E) h^2.
+    double       absolute_tolerance = 0.;
+    unsigned int max_iterations     = 25;
+    /// Backtracking (halving) on the residual norm when a full step does not
+    /// decrease it. Steps that invert a quadrature point are halved always.
+    bool         line_search        = true;
+    unsigned int max_step_halvings  = 8;
+    /// Keep the AMG aggregates/prolongators of the first tangent of a solve
+    /// and recompute only the coarse operators and smoothers for the later
+    /// Newton iterations (PCGAMGSetReuseInterpolation).
+    bool         reuse_amg_interpolation = true;
+    /// Print one line per Newton iteration on rank 0 (stdout).
+    bool         verbose = false;
+  };
+
+  struct NewtonStatistics
+  {
+    bool         converged         = false;
+    unsigned int iterations        = 0; ///< Newton steps (linear solves)
+    unsigned int linear_iterations = 0; ///< CG iterations, all steps
+    unsigned int step_halvings     = 0; ///< line-search cuts, all steps
+    /// Linear solves that needed a fallback: FGMRES with the same AMG after
+    /// CG met an indefinite preconditioner, or the SPD reference tangent
+    /// (linear elasticity at the cell's moduli) when the consistent tangent
+    /// is indefinite (far from equilibrium, e.g. a large swelling step).
+    unsigned int linear_fallbacks  = 0;
+    double       residual_norm     = 0.; ///< final ||R|| [N]
+    double       initial_residual  = 0.; ///< ||R_0|| [N] (with the prescribed-displacement lift)
+    double       assemble_seconds  = 0.; ///< tangent + residual assembly
+    double       residual_seconds  = 0.; ///< residual-only evaluations (line search, checks)
+    double       setup_seconds     = 0.; ///< AMG setup
+    double       solve_seconds     = 0.; ///< CG
+    std::string  failure;               ///< why it did not converge (empty if it did)
+  };
+
+  namespace constitutive
+  {
+    /// 3x3 tensor, row major: T[3 i + j] = T_ij.
+    using Tensor2 = std::array<double, 9>;
+
+    /// History values per quadrature point: C_p^{-1} (finite) or eps_p
+    /// (small) in Voigt order xx yy zz yz xz xy, then alpha.
+    constexpr unsigned int n_history = 7;
+
+    /// Phase constants evaluated at a state of charge x.
+    struct PointMaterial
+    {
+      double kappa = 0.;     ///< bulk modulus [Pa]
+      double mu    = 0.;     ///< shear modulus [Pa]
+      double Js    = 1.;     ///< swelling volume ratio [-]
+      double yield = std::numeric_limits<double>::infinity(); ///< [Pa]
+      double H     = 0.;     ///< hardening modulus [Pa]
+    };
+
+    PointMaterial evaluate(const MechanicalPhase &phase, double x);
+
+    /// History of a virgin point: C_p^{-1} = I (finite) or eps_p = 0 (small).
+    void initial_history(Kinematics kinematics, double *history);
+
+    struct PointResponse
+    {
+      Tensor2 P{};      ///< first Piola-Kirchhoff stress [Pa]
+      Tensor2 cauchy{}; ///< Cauchy stress [Pa] (small: sigma)
+      double  J     = 1.; ///< det F
+      double  Je    = 1.; ///< det F_e = J / J_s (small: 1 + tr eps_e)
+      double  alpha = 0.; ///< equivalent plastic strain after the update
+      bool    plastic = false;
+    };
+
+    /// Return mapping at deformation gradient @p F from the committed history
+    /// @p history_n. Writes the updated history to @p history_new and the
+    /// consistent tangent A_ijkl = dP_ij / dF_kl to @p A[9 (3i+j) + 3k+l]
+    /// when they are not null. Returns false if det F <= 0 (finite strain).
+    bool update(Kinematics kinematics, const PointMaterial &m, const Tensor2 &F,
+                const double *history_n, PointResponse &out,
+                double *history_new, double *A);
+  } // namespace constitutive
+} // namespace solidanode
