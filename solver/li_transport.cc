@@ -68,10 +68,6 @@ namespace solidanode
     dof_handler_.distribute_dofs(fe_);
     owned_ = dof_handler_.locally_owned_dofs();
     DoFTools::extract_locally_relevant_dofs(dof_handler_, relevant_);
-    if (!owned_.is_contiguous())
-      throw std::logic_error("Li transport: owned cell unknowns are not contiguous");
-    x_.reinit(owned_, relevant_, comm_);
-    x_old_.reinit(owned_, relevant_, comm_);
 
     if (!settings_.petsc_options.empty())
       check_petsc(PetscOptionsInsertString(nullptr, settings_.petsc_options.c_str()),
@@ -112,36 +108,77 @@ namespace solidanode
     volume_ = h_[0] * h_[1] * h_[2];
     const std::array<double, 3> face_area{{h_[1] * h_[2], h_[0] * h_[2], h_[0] * h_[1]}};
 
-    local_of_cell_.assign(tria_.n_active_cells(), -1);
-    std::vector<types::global_dof_index> dof_of_cell(tria_.n_active_cells(), 0);
+    // Index of every owned and ghost cell in the one-value-per-cell
+    // (FE_DGQ(0)) vectors, used to send values to ghost cells.
+    LinearAlgebra::distributed::Vector<double> cell_values(owned_, relevant_, comm_);
+    all_local_.assign(tria_.n_active_cells(), -1);
     std::vector<types::global_dof_index> dofs(1);
-    const auto &partitioner = *x_.get_partitioner();
     for (const auto &cell : dof_handler_.active_cell_iterators())
       if (!cell->is_artificial())
         {
           cell->get_dof_indices(dofs);
-          dof_of_cell[cell->active_cell_index()] = dofs[0];
-          local_of_cell_[cell->active_cell_index()] =
-            static_cast<int>(partitioner.global_to_local(dofs[0]));
+          all_local_[cell->active_cell_index()] =
+            static_cast<int>(cell_values.get_partitioner()->global_to_local(dofs[0]));
+        }
+
+    // Unknowns only in the cells of active phases (often ~20 % of the
+    // image): numbered consecutively per rank, the numbers sent to ghosts.
+    unsigned long long n_local = 0;
+    for (const auto &cell : tria_.active_cell_iterators())
+      if (cell->is_locally_owned() && phases_.count(cell->material_id()) != 0)
+        ++n_local;
+    unsigned long long offset = 0;
+    MPI_Exscan(&n_local, &offset, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, comm_);
+    if (Utilities::MPI::this_mpi_process(comm_) == 0)
+      offset = 0;
+    const unsigned long long n_total = Utilities::MPI::sum(n_local, comm_);
+    {
+      unsigned long long next = offset;
+      for (const auto &cell : tria_.active_cell_iterators())
+        if (cell->is_locally_owned())
+          cell_values.local_element(all_local_[cell->active_cell_index()]) =
+            phases_.count(cell->material_id()) != 0 ? static_cast<double>(next++) : -1.;
+      cell_values.update_ghost_values();
+    }
+    std::vector<long long> unknown_of_cell(tria_.n_active_cells(), -1);
+    active_owned_ = IndexSet(n_total);
+    active_owned_.add_range(offset, offset + n_local);
+    active_relevant_ = active_owned_;
+    for (const auto &cell : tria_.active_cell_iterators())
+      if (!cell->is_artificial())
+        {
+          const double v = cell_values.local_element(all_local_[cell->active_cell_index()]);
+          if (v >= 0.)
+            {
+              unknown_of_cell[cell->active_cell_index()] = static_cast<long long>(v);
+              active_relevant_.add_index(static_cast<types::global_dof_index>(v));
+            }
+        }
+    active_relevant_.compress();
+    x_.reinit(active_owned_, active_relevant_, comm_);
+    x_old_.reinit(active_owned_, active_relevant_, comm_);
+    local_of_cell_.assign(tria_.n_active_cells(), -1);
+    std::vector<types::global_dof_index> dof_of_cell(tria_.n_active_cells(), 0);
+    for (unsigned int i = 0; i < tria_.n_active_cells(); ++i)
+      if (unknown_of_cell[i] >= 0)
+        {
+          dof_of_cell[i]    = static_cast<types::global_dof_index>(unknown_of_cell[i]);
+          local_of_cell_[i] = static_cast<int>(x_.get_partitioner()->global_to_local(dof_of_cell[i]));
         }
 
     // Rows: the owned cells of active phases; their same-phase neighbours
     // and their interface faces with the electrolyte.
-    DynamicSparsityPattern dsp(relevant_);
-    std::vector<types::global_dof_index> inactive;
+    DynamicSparsityPattern dsp(active_relevant_);
     row_of_cell_.assign(tria_.n_active_cells(), -1);
     for (const auto &cell : tria_.active_cell_iterators())
       if (cell->is_locally_owned())
         {
           const unsigned int idx   = cell->active_cell_index();
           const unsigned int label = cell->material_id();
-          const auto         dof   = dof_of_cell[idx];
-          dsp.add(dof, dof);
           if (phases_.count(label) == 0)
-            {
-              inactive.push_back(dof);
-              continue;
-            }
+            continue;
+          const auto dof = dof_of_cell[idx];
+          dsp.add(dof, dof);
           Row row;
           row.cell           = idx;
           row.local          = static_cast<unsigned int>(local_of_cell_[idx]);
@@ -185,14 +222,9 @@ namespace solidanode
           rows_.push_back(row);
         }
 
-    matrix_.reinit(owned_, owned_, dsp, comm_);
-    // Cells outside the active phases keep x = 0: identity rows, set once
-    // (each Newton assembly inserts the active rows only).
-    for (const auto dof : inactive)
-      matrix_.set(dof, dof, 1.);
-    matrix_.compress(VectorOperation::insert);
-    rhs_.reinit(owned_, comm_);
-    delta_.reinit(owned_, comm_);
+    matrix_.reinit(active_owned_, active_owned_, dsp, comm_);
+    rhs_.reinit(active_owned_, comm_);
+    delta_.reinit(active_owned_, comm_);
   }
 
   void LiTransport::estimate_normals()
@@ -269,11 +301,11 @@ namespace solidanode
                 for (long dj = -1; dj <= 1; ++dj)
                   for (long di = -1; di <= 1; ++di)
                     count += label_of[at({{c[0] + di, c[1] + dj, c[2] + dk}})] == label;
-              smooth.local_element(local_of_cell_[cell->active_cell_index()]) = count / 27.;
+              smooth.local_element(all_local_[cell->active_cell_index()]) = count / 27.;
             }
         smooth.update_ghost_values();
         auto s = [&](const std::array<long, 3> &ijk) {
-          return smooth.local_element(local_of_cell_[at(ijk)]);
+          return smooth.local_element(all_local_[at(ijk)]);
         };
         for (auto &face : faces_)
           if (face.label == label)
@@ -393,7 +425,7 @@ namespace solidanode
   {
     PetscScalar *rhs = nullptr;
     check_petsc(VecGetArray(rhs_, &rhs), "VecGetArray");
-    const PetscInt n_owned = static_cast<PetscInt>(owned_.n_elements());
+    const PetscInt n_owned = static_cast<PetscInt>(active_owned_.n_elements());
     std::fill(rhs, rhs + n_owned, 0.);
 
     std::vector<PetscInt>    cols;
@@ -557,7 +589,7 @@ namespace solidanode
 
     x_ = x_old_;
     x_.update_ghost_values();
-    const unsigned int n_owned = owned_.n_elements();
+    const unsigned int n_owned = active_owned_.n_elements();
     for (unsigned int it = 0; it < settings_.max_newton_iterations; ++it)
       {
         assemble(dt, source, sigma_h, flux_per_area);

@@ -73,8 +73,9 @@ namespace solidanode
     /// without it, and with it the uptake of a voxel sphere is 12 % too
     /// slow at D t / R^2 = 0.01 (docs/li_transport.md). For that record only.
     bool         weight_surface_conductance = false;
-    /// Newton stops when max |dx| of an update is below this [-].
-    double       newton_tolerance = 1e-10;
+    /// Newton stops when max |dx| of an update is below this [-]; the error
+    /// left is then ~ its square (quadratic convergence).
+    double       newton_tolerance = 1e-8;
     unsigned int max_newton_iterations = 25;
     /// Relative tolerance of the unpreconditioned linear residual.
     double       linear_rtol = 1e-12;
@@ -227,11 +228,13 @@ namespace solidanode
 
     dealii::FE_DGQ<3>     fe_;
     dealii::DoFHandler<3> dof_handler_;
-    dealii::IndexSet      owned_, relevant_;
+    dealii::IndexSet      owned_, relevant_; ///< one value per cell (FE_DGQ(0))
+    dealii::IndexSet      active_owned_, active_relevant_; ///< unknowns: active cells only
     std::array<double, 3> h_{{0., 0., 0.}};
     double                volume_ = 0.;
 
-    std::vector<int>          local_of_cell_; ///< ghosted-vector index, -1 if artificial
+    std::vector<int>          all_local_;     ///< index in the per-cell vectors, -1 if artificial
+    std::vector<int>          local_of_cell_; ///< index in x_, -1 if not an active owned/ghost cell
     std::vector<Row>          rows_;          ///< owned active cells
     std::vector<Neighbor>     neighbors_;
     std::vector<int>          row_of_cell_;   ///< index into rows_, -1 if none

@@ -530,7 +530,7 @@ TEST(LiTransport, StressDrivenSteadyStateIsBoltzmann)
       EXPECT_LT((hi - lo) / hi, 1e-8);
       EXPECT_GT(stats.max_x / stats.min_x, 10.); // a real redistribution
       // Steps of D dt / h^2 = 1000 are nearly singular solves; the
-      // conservation error is the Krylov residual (rtol 1e-12), ~5e-12 here.
+      // conservation error is the Krylov residual (rtol 1e-12), <= 1e-12 here.
       EXPECT_NEAR(total, total0, 1e-10 * total0);
     }
 }
