@@ -28,6 +28,7 @@
 #include <deal.II/multigrid/multigrid.h>
 #include <deal.II/numerics/vector_tools.h>
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
@@ -124,16 +125,25 @@ namespace solidanode
                      const Number lambda, const Number mu,
                      const Number *__restrict x, Number *__restrict y)
     {
-      Number acc[n_cell_dofs] = {};
-      for (unsigned int j = 0; j < n_cell_dofs; ++j)
+      // Four independent accumulators (lambda/mu part, even/odd column)
+      // keep the FMA pipelines busy instead of waiting on one chain.
+      Number al0[n_cell_dofs] = {}, al1[n_cell_dofs] = {}, am0[n_cell_dofs] = {},
+             am1[n_cell_dofs] = {};
+      for (unsigned int j = 0; j < n_cell_dofs; j += 2)
         {
-          const Number a = lambda * x[j], b = mu * x[j];
-          const Number *kl = Kl + j * n_cell_dofs, *km = Km + j * n_cell_dofs;
+          const Number  x0 = x[j], x1 = x[j + 1];
+          const Number *kl0 = Kl + j * n_cell_dofs, *kl1 = kl0 + n_cell_dofs;
+          const Number *km0 = Km + j * n_cell_dofs, *km1 = km0 + n_cell_dofs;
           for (unsigned int i = 0; i < n_cell_dofs; ++i)
-            acc[i] += a * kl[i] + b * km[i];
+            {
+              al0[i] += x0 * kl0[i];
+              al1[i] += x1 * kl1[i];
+              am0[i] += x0 * km0[i];
+              am1[i] += x1 * km1[i];
+            }
         }
       for (unsigned int i = 0; i < n_cell_dofs; ++i)
-        y[i] = acc[i];
+        y[i] = lambda * (al0[i] + al1[i]) + mu * (am0[i] + am1[i]);
     }
 
     __attribute__((target_clones("avx512f", "avx2", "default"))) void
@@ -177,6 +187,48 @@ namespace solidanode
         AssertDimension(lambda_.size(), this->data->n_cell_batches());
       }
 
+      /// Local (owned + ghost) vector index of component 0 of the 8
+      /// vertices of every cell; the 3 components of a vertex follow it.
+      /// Also records the local indices of constrained DoFs (owned and
+      /// ghost) of @p constraints, which the operator treats as zero.
+      void setup_indices(const FiniteElement<3> &fe, const AffineConstraints<double> &constraints)
+      {
+        const auto        &mf   = *this->data;
+        const auto        &part = *mf.get_vector_partitioner();
+        const bool         level = mf.get_mg_level() != numbers::invalid_unsigned_int;
+        std::vector<types::global_dof_index> dofs(n_cell_dofs);
+        indices_.resize(8 * std::size_t(mf.n_cell_batches()));
+        for (unsigned int b = 0; b < mf.n_cell_batches(); ++b)
+          {
+            const auto cell = mf.get_cell_iterator(b, 0);
+            if (level)
+              cell->get_mg_dof_indices(dofs);
+            else
+              cell->get_dof_indices(dofs);
+            for (unsigned int v = 0; v < 8; ++v)
+              {
+                const auto g = dofs[fe.component_to_system_index(0, v)];
+                if (!part.in_local_range(g + 2) && !part.is_ghost_entry(g + 2))
+                  throw std::logic_error("MFElasticitySolver: a cell DoF is neither "
+                                         "owned nor ghost in the MatrixFree partitioner");
+                const auto local = part.global_to_local(g);
+                for (unsigned int c = 1; c < 3; ++c)
+                  if (dofs[fe.component_to_system_index(c, v)] != g + c ||
+                      part.global_to_local(g + c) != local + c)
+                    throw std::logic_error("MFElasticitySolver: the 3 DoFs of a vertex "
+                                           "are not numbered consecutively");
+                indices_[8 * std::size_t(b) + v] = local;
+                for (unsigned int c = 0; c < 3; ++c)
+                  if (constraints.is_constrained(g + c))
+                    constrained_.push_back(local + c);
+              }
+          }
+        std::sort(constrained_.begin(), constrained_.end());
+        constrained_.erase(std::unique(constrained_.begin(), constrained_.end()),
+                           constrained_.end());
+        saved_.resize(constrained_.size());
+      }
+
       void apply_cell(unsigned int cell, const Number *x, Number *y) const
       {
         cell_kernel(K_lambda_.data(), K_mu_.data(), lambda_[cell], mu_[cell], x, y);
@@ -207,36 +259,59 @@ namespace solidanode
       std::size_t memory_consumption() const override
       {
         return this->data->memory_consumption() +
-               (lambda_.size() + mu_.size()) * sizeof(Number);
+               (lambda_.size() + mu_.size()) * sizeof(Number) +
+               indices_.size() * sizeof(unsigned int);
       }
 
     private:
+      // Gather the 24 values of a cell through indices_, multiply, add back.
+      // Constrained entries count as zero in src and are left zero in dst
+      // (MatrixFreeOperators::Base::vmult then adds the identity on them).
       void apply_add(VectorType &dst, const VectorType &src) const override
       {
-        this->data->cell_loop(&VoxelOperator::local_apply, this, dst, src);
-      }
-
-      void local_apply(const MatrixFree<3, Number> &data, VectorType &dst,
-                       const VectorType                           &src,
-                       const std::pair<unsigned int, unsigned int> &range) const
-      {
-        FEEval phi(data);
-        Number y[n_cell_dofs];
-        for (unsigned int cell = range.first; cell < range.second; ++cell)
+        const bool src_ghosts = src.has_ghost_elements();
+        if (!src_ghosts)
+          src.update_ghost_values();
+        dst.zero_out_ghost_values();
+        // Constrained columns: zero in src during the product (restored).
+        Number *src_values = const_cast<Number *>(src.begin());
+        for (std::size_t k = 0; k < constrained_.size(); ++k)
           {
-            phi.reinit(cell);
-            phi.read_dof_values(src);
-            Number *values = reinterpret_cast<Number *>(phi.begin_dof_values());
-            apply_cell(cell, values, y);
-            for (unsigned int i = 0; i < n_cell_dofs; ++i)
-              values[i] = y[i];
-            phi.distribute_local_to_global(dst);
+            saved_[k]                      = src_values[constrained_[k]];
+            src_values[constrained_[k]] = Number(0);
           }
+        const Number *in  = src.begin();
+        Number       *out = dst.begin();
+        Number        x[n_cell_dofs], y[n_cell_dofs];
+        const unsigned int n = this->data->n_cell_batches();
+        for (unsigned int cell = 0; cell < n; ++cell)
+          {
+            const unsigned int *idx = &indices_[8 * std::size_t(cell)];
+            for (unsigned int v = 0; v < 8; ++v)
+              for (unsigned int c = 0; c < 3; ++c)
+                x[8 * c + v] = in[idx[v] + c];
+            apply_cell(cell, x, y);
+            for (unsigned int v = 0; v < 8; ++v)
+              for (unsigned int c = 0; c < 3; ++c)
+                out[idx[v] + c] += y[8 * c + v];
+          }
+        // Constrained rows: Base adds the identity afterwards.
+        for (std::size_t k = 0; k < constrained_.size(); ++k)
+          {
+            src_values[constrained_[k]] = saved_[k];
+            out[constrained_[k]]        = Number(0);
+          }
+        dst.compress(VectorOperation::add);
+        if (!src_ghosts)
+          src.zero_out_ghost_values();
       }
 
       alignas(64) std::array<Number, n_cell_dofs * n_cell_dofs> K_lambda_{};
       alignas(64) std::array<Number, n_cell_dofs * n_cell_dofs> K_mu_{};
-      std::vector<Number> lambda_, mu_;
+      std::vector<Number>       lambda_, mu_;
+      std::vector<unsigned int> indices_;
+      std::vector<unsigned int> constrained_; ///< local indices
+      mutable std::vector<Number> saved_;
     };
     static_assert(sizeof(VectorizedArray<double>) == sizeof(double) &&
                     sizeof(VectorizedArray<float>) == sizeof(float),
@@ -402,6 +477,7 @@ namespace solidanode
             c.close();
             auto mf = make_matrix_free<Number>(dh, c, level);
             ops_[level].initialize(mf, mg_constrained_, level);
+            ops_[level].setup_indices(dh.get_fe(), c);
             std::vector<Number> lambda(mf->n_cell_batches()), mu(mf->n_cell_batches());
             for (unsigned int b = 0; b < mf->n_cell_batches(); ++b)
               {
@@ -607,6 +683,7 @@ namespace solidanode
     fine_->mf      = make_matrix_free<double>(dof_handler_, constraints_,
                                          numbers::invalid_unsigned_int);
     fine_->op.initialize(fine_->mf);
+    fine_->op.setup_indices(fe_, constraints_);
     const unsigned int n_batches = fine_->mf->n_cell_batches();
     std::vector<double> lambda(n_batches), mu(n_batches);
     fine_->material.resize(n_batches);
