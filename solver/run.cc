@@ -13,6 +13,7 @@
 #include <postprocess/xdmf_writer.h>
 #include <solver/elasticity.h>
 #include <solver/run.h>
+#include <solver/chemo_run.h>
 #include <solver/run_support.h>
 
 #include <deal.II/base/mpi.h>
@@ -228,7 +229,7 @@ namespace solidanode
                      MPI_Comm comm)
   {
     if (config.chemo)
-      throw CollectiveError(config.file + ": protocol cases are being integrated");
+      return run_chemo_case(config, options, comm);
     const unsigned int rank    = Utilities::MPI::this_mpi_process(comm);
     const unsigned int n_ranks = Utilities::MPI::n_mpi_processes(comm);
     const bool         root    = rank == 0;
