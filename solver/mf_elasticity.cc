@@ -660,13 +660,17 @@ namespace solidanode
         }
     for (unsigned int d = 0; d < 3; ++d)
       h[d] = Utilities::MPI::max(h[d], comm_);
+    // Vertex 7 - vertex 0 is the diagonal of an axis-parallel box.
     for (const auto &cell : tria_.active_cell_iterators())
       if (cell->is_locally_owned())
-        for (unsigned int d = 0; d < 3; ++d)
-          if (std::abs(cell->extent_in_direction(d) - h[d]) > 1e-10 * h[d] ||
-              cell->level() != int(tria_.n_global_levels()) - 1)
-            throw std::invalid_argument(
-              "MFElasticitySolver: cells are not identical, uniformly refined voxels");
+        {
+          const Tensor<1, 3> diagonal = cell->vertex(7) - cell->vertex(0);
+          for (unsigned int d = 0; d < 3; ++d)
+            if (std::abs(diagonal[d] - h[d]) > 1e-10 * h[d] ||
+                cell->level() != int(tria_.n_global_levels()) - 1)
+              throw std::invalid_argument(
+                "MFElasticitySolver: cells are not identical, uniformly refined voxels");
+        }
 
     dof_handler_.distribute_dofs(fe_);
     dof_handler_.distribute_mg_dofs();

@@ -55,7 +55,7 @@ namespace solidanode
     /// Level operators and vectors in single precision (the outer CG and the
     /// fine operator stay in double).
     bool         single_precision = true;
-    unsigned int smoother_degree    = 4;  ///< Chebyshev degree (pre and post)
+    unsigned int smoother_degree    = 3;  ///< Chebyshev degree (pre and post)
     double       smoothing_range    = 20.; ///< lambda_max / lambda_min smoothed
     unsigned int eig_cg_iterations  = 12;
     /// If > 0: on the coarse levels (not the finest) pore voxels count with
