@@ -212,7 +212,7 @@ int main(int argc, char **argv)
   // Bytes one operator application must move at least. CSR: values +
   // column indices, row pointers, the input vector (read once at best) and
   // the output vector. Matrix-free: input vector, output read and written,
-  // 24 DoF indices and two coefficients per cell.
+  // 8 vertex indices and two coefficients per cell.
   const double matvec_bytes =
     mf ? mf_solver->operator_bytes()
        : amg_solver->n_matrix_nonzeros() * (8. + 4.) + ndofs * (4. + 8. + 8.);

@@ -933,7 +933,7 @@ namespace solidanode
   double MFElasticitySolver::operator_bytes() const
   {
     const double cells = double(tria_.n_global_active_cells());
-    return double(n_dofs()) * (8. + 16.) + cells * (n_cell_dofs * 4. + 2. * 8.);
+    return double(n_dofs()) * (8. + 16.) + cells * (8 * 4. + 2. * 8.);
   }
 
   double MFElasticitySolver::memory_consumption() const

@@ -104,8 +104,8 @@ namespace solidanode
     /// over @p repeats. For the benchmark.
     double time_operator_application(unsigned int repeats) const;
     /// Bytes the fine operator must move from/to memory at least: the source
-    /// vector read, the destination read and written, the DoF indices and
-    /// the two coefficients per cell (all ranks).
+    /// vector read, the destination read and written, the 8 vertex indices
+    /// and the two coefficients per cell (all ranks).
     double operator_bytes() const;
     /// Number of multigrid levels, and the bytes held by the MatrixFree
     /// objects and multigrid vectors (all ranks).
