@@ -682,11 +682,14 @@ namespace solidanode
     unsigned int changes = 0;
     for (unsigned int i = 0; i < faces_.size(); ++i)
       {
+        // The traction is continuous across the interface, but a voxel's
+        // average stress also holds the tangential (hoop) stresses, which in
+        // a lithiated active particle reach GPa and leak into n.sigma.n
+        // through the error of the estimated normal. The electrolyte-side
+        // voxel (softer, not swelling) carries much smaller tangential
+        // stresses, so its stress is used.
         InterfaceFace    &face = faces_[i];
-        const CellStress &a = stress[face.cell], &b = stress[face_neighbor_cell_[i]];
-        CellStress        s;
-        for (unsigned int c = 0; c < 6; ++c)
-          s[c] = 0.5 * (a[c] + b[c]);
+        const CellStress &s    = stress[face_neighbor_cell_[i]];
         const auto  &n  = face.normal;
         const double tn = n[0] * n[0] * s[0] + n[1] * n[1] * s[1] + n[2] * n[2] * s[2] +
                           2. * (n[1] * n[2] * s[3] + n[0] * n[2] * s[4] + n[0] * n[1] * s[5]);

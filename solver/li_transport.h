@@ -150,8 +150,8 @@ namespace solidanode
 
     /**
      * Update the contact flags from the cell stresses (owned and ghost cells,
-     * by active_cell_index): t_n = n . sigma_avg . n on each interface face
-     * with n the estimated normal and sigma_avg the mean of the two cells.
+     * by active_cell_index): t_n = n . sigma_e . n on each interface face
+     * with n the estimated normal and sigma_e the stress of the electrolyte cell.
      * Contact is lost where t_n > @p tensile_strength and regained where
      * t_n < -@p regain_pressure (regain_pressure >= 0). Changes the trial
      * state. Returns the number of changed faces (all ranks). Collective.
