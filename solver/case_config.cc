@@ -581,6 +581,13 @@ namespace solidanode
             "pore_stiffness_ratio", Dimension::dimensionless, c.solver.pore_stiffness_ratio);
           if (!(c.solver.pore_stiffness_ratio > 0. && c.solver.pore_stiffness_ratio < 1.))
             s->child("pore_stiffness_ratio").fail("expected a ratio in (0, 1)");
+          const std::string method = s->string("method", "mf");
+          if (method == "mf")
+            c.solver.method = SolverSpec::Method::mf;
+          else if (method == "amg")
+            c.solver.method = SolverSpec::Method::amg;
+          else
+            s->child("method").fail("found '" + method + "', expected 'mf' or 'amg'");
         }
 
       if (const auto h = root.optional_child("homogenize"))

@@ -124,6 +124,16 @@ namespace solidanode
     /// Young's modulus of pores relative to the softest solid phase. Solid
     /// fields change by O(ratio); below ~1e-5 GAMG's smoothers can fail.
     double pore_stiffness_ratio = 1e-4;
+    /// Linear solver of the small-strain `steps` cases: matrix-free CG with
+    /// geometric multigrid (MFElasticitySolver, solver/mf_elasticity.h), or
+    /// the assembled matrix with PETSc CG + GAMG (ElasticitySolver). mf falls
+    /// back to amg when the image dimensions allow no multigrid level.
+    enum class Method
+    {
+      mf,
+      amg
+    };
+    Method method = Method::mf;
   };
 
   struct HomogenizeSpec; // solver/homogenize_config.h

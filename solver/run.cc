@@ -12,6 +12,7 @@
 #include <postprocess/vtk_writer.h>
 #include <postprocess/xdmf_writer.h>
 #include <solver/elasticity.h>
+#include <solver/mf_elasticity.h>
 #include <solver/run.h>
 #include <solver/chemo_run.h>
 #include <solver/run_support.h>
@@ -19,6 +20,8 @@
 #include <deal.II/base/mpi.h>
 #include <deal.II/base/revision.h>
 #include <deal.II/base/timer.h>
+#include <deal.II/dofs/dof_tools.h>
+#include <deal.II/lac/petsc_vector.h>
 
 #include <petscversion.h>
 #include <yaml-cpp/yaml.h>
@@ -54,6 +57,85 @@ namespace solidanode
                   static_cast<int>(std::min<std::size_t>(chunk, n - offset)),
                   MPI_UNSIGNED_CHAR, 0, comm);
     }
+
+    /// The small-strain solver of a `steps` case: matrix-free CG + geometric
+    /// multigrid (MFElasticitySolver) or assembled matrix + PETSc GAMG
+    /// (ElasticitySolver), behind one interface. Both give the displacement
+    /// on their own DoFHandler; the matrix-free one keeps it in a deal.II
+    /// distributed vector, copied after every solve into a ghosted PETSc
+    /// vector for the postprocessing (field output, interfaces).
+    class SmallStrainSolver
+    {
+    public:
+      SmallStrainSolver(const parallel::distributed::Triangulation<3> &tria,
+                        const std::map<unsigned int, ElasticPhase>    &phases,
+                        SideCondition sides, TopCondition top,
+                        const LinearSolverSettings &settings, bool matrix_free)
+      {
+        if (matrix_free)
+          {
+            mf_ = std::make_unique<MFElasticitySolver>(tria, phases, sides, top, settings);
+            IndexSet relevant;
+            DoFTools::extract_locally_relevant_dofs(mf_->dof_handler(), relevant);
+            const IndexSet &owned = mf_->dof_handler().locally_owned_dofs();
+            IndexSet        ghosts = relevant;
+            ghosts.subtract_set(owned);
+            solution_.reinit(owned, ghosts, tria.get_communicator());
+          }
+        else
+          amg_ = std::make_unique<ElasticitySolver>(tria, phases, sides, top, settings);
+      }
+
+      SolveStatistics solve(const LoadState &load)
+      {
+        if (amg_)
+          return amg_->solve(load);
+        const SolveStatistics stats = mf_->solve(load);
+        // Same DoFHandler, same parallel layout: copy the owned range.
+        const auto &u     = mf_->solution();
+        const auto  range = mf_->dof_handler().locally_owned_dofs();
+        PetscScalar *array;
+        AssertThrow(VecGetArray(static_cast<const Vec &>(solution_), &array) == 0, ExcMessage("VecGetArray"));
+        std::size_t k = 0;
+        for (auto i = range.begin(); i != range.end(); ++i, ++k)
+          array[k] = u(*i);
+        AssertThrow(VecRestoreArray(static_cast<const Vec &>(solution_), &array) == 0,
+                    ExcMessage("VecRestoreArray"));
+        solution_.update_ghost_values();
+        return stats;
+      }
+
+      std::vector<CellStress> cell_stresses(const LoadState &load,
+                                            std::vector<double> *volumetric) const
+      {
+        return amg_ ? amg_->cell_stresses(load, volumetric) :
+                      mf_->cell_stresses(load, volumetric);
+      }
+      const DoFHandler<3> &dof_handler() const
+      {
+        return amg_ ? amg_->dof_handler() : mf_->dof_handler();
+      }
+      /// Displacement [m] with ghost entries.
+      const PETScWrappers::MPI::Vector &solution() const
+      {
+        return amg_ ? amg_->solution() : solution_;
+      }
+      double mean_top_displacement() const
+      {
+        return amg_ ? amg_->mean_top_displacement() : mf_->mean_top_displacement();
+      }
+      types::global_dof_index n_dofs() const
+      {
+        return amg_ ? amg_->n_dofs() : mf_->n_dofs();
+      }
+      bool matrix_free() const { return mf_ != nullptr; }
+      unsigned int n_levels() const { return mf_ ? mf_->n_levels() : 1; }
+
+    private:
+      std::unique_ptr<ElasticitySolver>   amg_;
+      std::unique_ptr<MFElasticitySolver> mf_;
+      PETScWrappers::MPI::Vector          solution_; ///< ghosted copy (mf)
+    };
 
     /// The case as resolved (SI units), for run.json.
     Json resolved_case(const CaseConfig &c, const VoxelImage &image)
@@ -139,6 +221,7 @@ namespace solidanode
       s["max_iterations"]       = c.solver.linear.max_iterations;
       s["petsc_options"]        = c.solver.linear.petsc_options;
       s["pore_stiffness_ratio"] = c.solver.pore_stiffness_ratio;
+      s["method"] = c.solver.method == SolverSpec::Method::mf ? "mf" : "amg";
       return j;
     }
   } // namespace
@@ -316,14 +399,35 @@ namespace solidanode
     if (config.output.microstructure && root && !options.restart)
       write_vti(image, (out / "microstructure.vti").string());
 
-    // Mesh and solver.
-    parallel::distributed::Triangulation<3> tria(comm);
+    // Mesh and solver. The matrix-free solver needs multigrid levels: the
+    // coarse blocks must be refined at least once (some 2^L, L >= 1, divides
+    // every image dimension); otherwise the assembled solver runs.
+    const unsigned int mg_refinements = plan_voxel_mesh(image.dims).n_refinements;
+    bool matrix_free = config.solver.method == SolverSpec::Method::mf;
+    if (matrix_free && mg_refinements == 0)
+      {
+        matrix_free = false;
+        log("solidanode: note: the image dimensions " + std::to_string(image.dims[0]) + "x" +
+            std::to_string(image.dims[1]) + "x" + std::to_string(image.dims[2]) +
+            " are not all even, so the voxel mesh has no multigrid levels: using "
+            "solver.method amg (assembled matrix, PETSc CG + GAMG) instead of mf");
+      }
+    if (matrix_free && !config.solver.linear.petsc_options.empty())
+      log("solidanode: note: solver.petsc_options apply to solver.method amg only; "
+          "the matrix-free multigrid solver ignores them");
+    parallel::distributed::Triangulation<3> tria(
+      comm,
+      matrix_free ? Triangulation<3>::limit_level_difference_at_vertices :
+                    Triangulation<3>::none,
+      matrix_free ? parallel::distributed::Triangulation<3>::construct_multigrid_hierarchy :
+                    parallel::distributed::Triangulation<3>::default_setting);
     VoxelMeshInfo                           mesh_info;
     timed("mesh", [&] { mesh_info = create_voxel_mesh(image, tria); });
-    std::unique_ptr<ElasticitySolver> solver;
+    std::unique_ptr<SmallStrainSolver> solver;
     timed("setup", [&] {
-      solver = std::make_unique<ElasticitySolver>(tria, phases, config.boundary.sides,
-                                                  config.boundary.top, config.solver.linear);
+      solver = std::make_unique<SmallStrainSolver>(tria, phases, config.boundary.sides,
+                                                   config.boundary.top, config.solver.linear,
+                                                   matrix_free);
     });
     result.n_cells = tria.n_global_active_cells();
     result.n_dofs  = solver->n_dofs();
@@ -334,7 +438,10 @@ namespace solidanode
         "x" + std::to_string(image.dims[2]) + " voxels, " + std::to_string(result.n_dofs) +
         " DoFs on " + std::to_string(n_ranks) + " rank(s), coarse mesh " +
         std::to_string(mesh_info.n_coarse_cells) + " blocks refined " +
-        std::to_string(mesh_info.n_refinements) + " times");
+        std::to_string(mesh_info.n_refinements) + " times; linear solver " +
+        (matrix_free ? "matrix-free CG + geometric multigrid (" +
+                         std::to_string(solver->n_levels()) + " levels)" :
+                       std::string("assembled matrix, PETSc CG + GAMG")));
 
     // Local porosity (reference configuration), once: it depends on the
     // image only. Computed for the bounding box of the owned cells.
@@ -460,6 +567,7 @@ namespace solidanode
     record["mesh"]["dofs"]           = static_cast<unsigned long long>(result.n_dofs);
     record["mesh"]["coarse_cells"]   = static_cast<unsigned long long>(mesh_info.n_coarse_cells);
     record["mesh"]["refinements"]    = mesh_info.n_refinements;
+    record["linear_solver"]          = matrix_free ? "mf" : "amg";
     record["case"]                   = resolved_case(config, image);
     record["case_hash"]              = case_hash;
     record["status"]                 = "running";
@@ -550,8 +658,11 @@ namespace solidanode
                   std::to_string(increment - 1) + " are complete in " +
                   result.output_directory +
                   (increment > 1 ? " (checkpoint written; --restart continues)" : "") +
-                  ". Try solver.max_iterations, a larger solver.pore_stiffness_ratio, or "
-                  "PETSc options (-ksp_monitor to watch).");
+                  (matrix_free ?
+                     ". Try solver.max_iterations, a larger solver.pore_stiffness_ratio, or "
+                     "solver.method: amg." :
+                     ". Try solver.max_iterations, a larger solver.pore_stiffness_ratio, or "
+                     "PETSc options (-ksp_monitor to watch)."));
               }
             std::vector<double>     volumetric;
             std::vector<CellStress> stresses;

@@ -324,6 +324,80 @@ TEST(Run, RestartFromCheckpointMatchesUninterruptedRun)
     }
 }
 
+TEST(Run, MatrixFreeAndAssembledSolversAgree)
+{
+  // solver.method mf (the default) and amg solve the same discrete problem:
+  // every summary column agrees to the solver tolerance (rtol 1e-10).
+  std::map<std::string, CsvTable> tables;
+  for (const std::string method : {"mf", "amg"})
+    {
+      std::string text = small_case;
+      text.replace(text.find("pore_stiffness_ratio: 1e-4}"), 27,
+                   "pore_stiffness_ratio: 1e-4, method: " + method + "}");
+      const CaseConfig config = read_case_string(text, method + ".yaml");
+      EXPECT_EQ(config.solver.method,
+                method == "mf" ? SolverSpec::Method::mf : SolverSpec::Method::amg);
+      RunOptions options;
+      options.output_directory = output_dir("method_" + method);
+      options.quiet            = true;
+      clean(options.output_directory);
+      ASSERT_TRUE(run_case(config, options, MPI_COMM_WORLD).completed);
+      if (dealii::Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+        {
+          tables.emplace(method, CsvTable::read(options.output_directory + "/summary.csv"));
+          const YAML::Node record = YAML::LoadFile(options.output_directory + "/run.json");
+          EXPECT_EQ(record["linear_solver"].as<std::string>(), method);
+        }
+    }
+  if (dealii::Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+    {
+      const CsvTable &a = tables.at("mf"), &b = tables.at("amg");
+      ASSERT_EQ(a.n_rows(), 3u);
+      ASSERT_EQ(b.n_rows(), 3u);
+      ASSERT_EQ(a.columns(), b.columns());
+      for (std::size_t r = 0; r < 3; ++r)
+        for (std::size_t c = 0; c < a.columns().size(); ++c)
+          {
+            const std::string &name = a.columns()[c];
+            if (name == "cg_iterations" || name == "relative_residual" ||
+                name == "solve_wall_s" || name == "step_name")
+              continue;
+            const double x = std::stod(a.rows()[r][c]), y = std::stod(b.rows()[r][c]);
+            // Relative to the value, but at least to a scale of 1 kPa for
+            // stresses (the pore stresses are tiny) and 1 pm for lengths.
+            const bool   stress = name.find("_Pa") != std::string::npos;
+            const double scale  = std::max(std::abs(y), stress ? 1e3 : 1e-12);
+            EXPECT_NEAR(x, y, 1e-6 * scale) << name << " row " << r;
+          }
+    }
+
+  // An odd image dimension leaves the voxel mesh without multigrid levels:
+  // mf falls back to amg and the run still succeeds (stack pressure = p).
+  std::string odd = small_case;
+  odd.replace(odd.find("dims: [16, 16, 8]"), 17, "dims: [15, 16, 8]");
+  const CaseConfig config = read_case_string(odd, "odd.yaml");
+  RunOptions       options;
+  options.output_directory = output_dir("odd");
+  options.quiet            = true;
+  clean(options.output_directory);
+  const RunResult result = run_case(config, options, MPI_COMM_WORLD);
+  EXPECT_TRUE(result.completed);
+  EXPECT_EQ(result.n_cells, 15u * 16u * 8u);
+  if (dealii::Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+    {
+      const YAML::Node record = YAML::LoadFile(options.output_directory + "/run.json");
+      EXPECT_EQ(record["linear_solver"].as<std::string>(), "amg");
+      EXPECT_EQ(record["case"]["solver"]["method"].as<std::string>(), "mf");
+      const CsvTable table = CsvTable::read(result.summary_file);
+      const auto    &cols  = table.columns();
+      const auto     col   = std::find(cols.begin(), cols.end(), "stack_pressure_Pa") - cols.begin();
+      EXPECT_NEAR(std::stod(table.rows()[1][col]), 40e6, 1e-6 * 40e6);
+      std::ifstream     log(options.output_directory + "/solidanode.log");
+      const std::string text((std::istreambuf_iterator<char>(log)), {});
+      EXPECT_NE(text.find("no multigrid levels"), std::string::npos);
+    }
+}
+
 TEST(Run, XdmfHdf5OutputHoldsTheGlobalArrays)
 {
   std::string text = small_case;
