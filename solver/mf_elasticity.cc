@@ -458,16 +458,23 @@ namespace solidanode
 
       GMG(const DoFHandler<3> &dh, const std::vector<std::pair<unsigned int, ComponentMask>> &dirichlet,
           const std::map<unsigned int, ElasticPhase> &phases, const VoxelElement &element,
-          const MultigridSettings &s)
+          const MultigridSettings &s, std::map<std::string, double> &timings)
       {
+        Timer      timer;
+        const auto lap = [&](const std::string &what) {
+          timings[what] += timer.wall_time();
+          timer.restart();
+        };
         const auto &tria = dh.get_triangulation();
         const unsigned int L = tria.n_global_levels() - 1;
         mg_constrained_.initialize(dh);
         for (const auto &[boundary, mask] : dirichlet)
           mg_constrained_.make_zero_boundary_constraints(dh, {types::boundary_id(boundary)}, mask);
 
+        lap("mg constrained dofs");
         const LevelCoefficients coeff(
           dynamic_cast<const parallel::distributed::Triangulation<3> &>(tria), phases, s);
+        lap("mg level coefficients");
         ops_.resize(0, L);
         for (unsigned int level = 0; level <= L; ++level)
           {
@@ -475,9 +482,12 @@ namespace solidanode
             c.reinit(DoFTools::extract_locally_relevant_level_dofs(dh, level));
             c.add_lines(mg_constrained_.get_boundary_indices(level));
             c.close();
+            lap("mg level constraints");
             auto mf = make_matrix_free<Number>(dh, c, level);
+            lap("mg level MatrixFree");
             ops_[level].initialize(mf, mg_constrained_, level);
             ops_[level].setup_indices(dh.get_fe(), c);
+            lap("mg level operators (indices)");
             std::vector<Number> lambda(mf->n_cell_batches()), mu(mf->n_cell_batches());
             for (unsigned int b = 0; b < mf->n_cell_batches(); ++b)
               {
@@ -496,10 +506,12 @@ namespace solidanode
             ops_[level].set_coefficients(element, double(1u << (L - level)),
                                          std::move(lambda), std::move(mu));
             ops_[level].compute_diagonal();
+            lap("mg level coefficients and diagonals");
           }
 
         transfer_.initialize_constraints(mg_constrained_);
         transfer_.build(dh);
+        lap("mg transfer");
 
         MGLevelObject<typename Smoother::AdditionalData> data(0, L);
         for (unsigned int level = 0; level <= L; ++level)
@@ -519,6 +531,7 @@ namespace solidanode
             data[0].eig_cg_n_iterations = ops_[0].m();
           }
         smoother_.initialize(ops_, data);
+        lap("mg smoothers");
         if (small_coarse)
           {
             auto c = std::make_unique<MGCoarseGridApplySmoother<LevelVector>>();
@@ -672,8 +685,16 @@ namespace solidanode
                 "MFElasticitySolver: cells are not identical, uniformly refined voxels");
         }
 
+    Timer      timer;
+    const auto lap = [&](const std::string &what) {
+      setup_timings_[what] += timer.wall_time();
+      timer.restart();
+    };
+    lap("checks");
     dof_handler_.distribute_dofs(fe_);
+    lap("distribute dofs");
     dof_handler_.distribute_mg_dofs();
+    lap("distribute mg dofs");
     DoFTools::extract_locally_relevant_dofs(dof_handler_, locally_relevant_);
     constraints_.reinit(locally_relevant_);
     for (const auto &[boundary, mask] : dirichlet_components(sides_, top_))
@@ -681,13 +702,16 @@ namespace solidanode
                                                Functions::ZeroFunction<3>(3),
                                                constraints_, mask);
     constraints_.close();
+    lap("constraints");
 
     fine_          = std::make_unique<Fine>();
     fine_->element = std::make_unique<VoxelElement>(h);
     fine_->mf      = make_matrix_free<double>(dof_handler_, constraints_,
                                          numbers::invalid_unsigned_int);
+    lap("fine MatrixFree");
     fine_->op.initialize(fine_->mf);
     fine_->op.setup_indices(fe_, constraints_);
+    lap("fine operator (indices)");
     const unsigned int n_batches = fine_->mf->n_cell_batches();
     std::vector<double> lambda(n_batches), mu(n_batches);
     fine_->material.resize(n_batches);
@@ -723,6 +747,7 @@ namespace solidanode
     fine_->mf->initialize_dof_vector(solution_);
     fine_->mf->initialize_dof_vector(lift_);
     ghosted_solution_.reinit(dof_handler_.locally_owned_dofs(), locally_relevant_, comm_);
+    lap("fine coefficients and vectors");
   }
 
   MFElasticitySolver::~MFElasticitySolver() = default;
@@ -811,10 +836,12 @@ namespace solidanode
         const auto dirichlet = dirichlet_components(sides_, top_);
         if (mg_settings_.single_precision)
           mg_->single = std::make_unique<GMG<float>>(dof_handler_, dirichlet, phases_,
-                                                     *fine_->element, mg_settings_);
+                                                     *fine_->element, mg_settings_,
+                                                     setup_timings_);
         else
           mg_->twice = std::make_unique<GMG<double>>(dof_handler_, dirichlet, phases_,
-                                                     *fine_->element, mg_settings_);
+                                                     *fine_->element, mg_settings_,
+                                                     setup_timings_);
       }
     stats.setup_seconds = timer.wall_time();
 

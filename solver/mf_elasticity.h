@@ -111,6 +111,9 @@ namespace solidanode
     /// objects and multigrid vectors (all ranks).
     unsigned int n_levels() const;
     double       memory_consumption() const;
+    /// Wall seconds of the parts of the setup on this rank (constructor and
+    /// multigrid setup of the first solve), by name. For the benchmark.
+    const std::map<std::string, double> &setup_timings() const { return setup_timings_; }
 
   private:
     struct Fine;
@@ -136,5 +139,6 @@ namespace solidanode
     std::unique_ptr<MG>   mg_;
 
     Vector rhs_, solution_, lift_, ghosted_solution_;
+    std::map<std::string, double> setup_timings_;
   };
 } // namespace solidanode
