@@ -306,6 +306,15 @@ namespace solidanode
         if (!(c.regain_pressure >= 0.))
           s->child("regain_pressure").fail("expected a stress >= 0");
         c.area_correction = s->boolean("area_correction", true);
+        const std::string dist = s->string("current_distribution", "availability");
+        if (dist == "availability")
+          c.availability_weighting = true;
+        else if (dist == "uniform")
+          c.availability_weighting = false;
+        else
+          s->child("current_distribution")
+            .fail("found '" + dist + "', expected 'availability' (per unit area times 1 - x, "
+                  "x on extraction) or 'uniform' (per unit area)");
         c.newton_rtol = s->quantity("newton_rtol", Dimension::dimensionless, c.newton_rtol);
         if (!(c.newton_rtol > 0. && c.newton_rtol < 1.))
           s->child("newton_rtol").fail("expected a relative tolerance in (0, 1)");

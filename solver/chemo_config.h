@@ -88,6 +88,10 @@ namespace solidanode
     double tensile_strength = std::numeric_limits<double>::infinity(); ///< [Pa]
     double regain_pressure  = 0.; ///< [Pa], >= 0
     bool   area_correction  = true; ///< staircase correction of interface areas
+    /// Galvanostatic current over the in-contact faces of a phase: per unit
+    /// area (false) or weighted by the availability 1 - x (x on
+    /// extraction) of the face's voxel (true; a first-order surface reaction).
+    bool   availability_weighting = true;
 
     // Newton and time stepping
     double       newton_rtol   = 1e-8;

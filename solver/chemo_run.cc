@@ -201,6 +201,13 @@ namespace solidanode
     timed("setup", [&] {
       NewtonSettings newton;
       newton.relative_tolerance = chemo.newton_rtol;
+      // ... or an absolute force: newton_rtol x (1 MPa on every voxel face),
+      // as an l2 norm over all DoFs. Without it, steps that change little
+      // (rest, hold) start from a tiny residual and iterate to rtol of it.
+      const double n_dofs_estimate =
+        3. * double(image.dims[0] + 1) * double(image.dims[1] + 1) * double(image.dims[2] + 1);
+      newton.absolute_tolerance = chemo.newton_rtol * 1e6 * image.voxel_size[0] *
+                                  image.voxel_size[1] * std::sqrt(n_dofs_estimate);
       newton.max_iterations     = chemo.newton_max_iterations;
       mech = std::make_unique<FiniteStrainSolver>(
         tria, mech_phases, config.boundary.sides, config.boundary.top,
@@ -482,6 +489,7 @@ namespace solidanode
       bool         converged = false;
       unsigned int newton = 0, linear = 0;
       double       assemble_s = 0., amg_s = 0., krylov_s = 0.;
+      std::string  failure; ///< of the last Newton solve that failed
       void add(const MechOutcome &o)
       {
         newton += o.newton;
@@ -501,6 +509,8 @@ namespace solidanode
         outcome.assemble_s += s.assemble_seconds + s.residual_seconds;
         outcome.amg_s += s.setup_seconds;
         outcome.krylov_s += s.solve_seconds;
+        if (!s.converged)
+          outcome.failure = s.failure;
         return s.converged;
       };
       if (st.stack != Stack::fixed_thickness)
@@ -866,7 +876,8 @@ namespace solidanode
             TransportSource source;
             if (galvanostatic)
               {
-                source.mode = SourceMode::galvanostatic;
+                source.mode                   = SourceMode::galvanostatic;
+                source.availability_weighting = chemo.availability_weighting;
                 for (const auto &[label, a] : active)
                   source.molar_rate[label] =
                     rate * a.c_max * phase_volume.at(label) / capacity_mol;
@@ -943,7 +954,7 @@ namespace solidanode
                       {
                         ok      = false;
                         cut_off = true;
-                        why     = "the state of charge left [0, 1] at the contact surface";
+                        why     = "x left [0, 1] (surface saturated, or Li driven by stress gradients)";
                         break;
                       }
                     const std::vector<double> x_pass = li->cell_x();
@@ -965,7 +976,7 @@ namespace solidanode
                     if (!o.converged)
                       {
                         ok  = false;
-                        why = "Newton did not converge";
+                        why = "mechanics: " + o.failure;
                         break;
                       }
                     p_new = p;
@@ -986,6 +997,8 @@ namespace solidanode
                   }
                 mech->revert();
                 li->revert();
+                log("solidanode: step of " + format_seconds(dt) + " rejected (" + why +
+                    "); trying " + format_seconds(0.5 * dt));
                 dt *= 0.5;
                 final_step = false;
                 if (dt < dt_floor)

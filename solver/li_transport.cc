@@ -467,7 +467,7 @@ namespace solidanode
               {
                 const auto q = flux_per_area.find(row.phase);
                 if (q != flux_per_area.end())
-                  R -= q->second * face.weight * face.area;
+                  R -= q->second * face_factor_[f] * face.weight * face.area;
               }
             else if (source.mode == SourceMode::potentiostatic)
               {
@@ -559,8 +559,10 @@ namespace solidanode
       throw std::invalid_argument("Li transport: sigma_h must have one entry per active cell");
     TransportStepStatistics stats;
 
-    // Galvanostatic: molar flux per unit corrected in-contact area.
+    // Galvanostatic: molar flux per unit corrected in-contact area, times
+    // the face's share factor (1, or its voxel's availability).
     std::map<unsigned int, double> flux_per_area;
+    face_factor_.assign(faces_.size(), 1.);
     if (source.mode == SourceMode::galvanostatic)
       for (const auto &[label, rate] : source.molar_rate)
         {
@@ -572,7 +574,38 @@ namespace solidanode
             throw CollectiveError("Li transport: phase '" + phases_.at(label).name +
                                   "' has no interface in contact with the electrolyte; "
                                   "it cannot take a current");
-          flux_per_area[label] = area > 0. ? rate / area : 0.;
+          double weighted = area;
+          if (source.availability_weighting)
+            {
+              weighted = 0.;
+              for (const auto &row : rows_)
+                if (row.phase == label)
+                  {
+                    const double x0 = x_old_.local_element(row.local);
+                    const double a  = std::clamp(rate > 0. ? 1. - x0 : x0, 0., 1.);
+                    for (unsigned int f = row.first_face; f < row.end_face; ++f)
+                      {
+                        face_factor_[f] = a;
+                        if (faces_[f].in_contact)
+                          weighted += a * faces_[f].weight * faces_[f].area;
+                      }
+                  }
+              weighted = Utilities::MPI::sum(weighted, comm_);
+              if (rate != 0. && !(weighted > 1e-12 * area))
+                {
+                  // Every in-contact surface voxel is full (or empty): the
+                  // phase cannot take this current. Reported as out of range.
+                  x_ = x_old_;
+                  x_.update_ghost_values();
+                  sync_cell_x();
+                  stats.converged = true;
+                  stats.in_range  = false;
+                  stats.message   = "Li transport: no capacity left at the in-contact surface of '" +
+                                  phases_.at(label).name + "'";
+                  return stats;
+                }
+            }
+          flux_per_area[label] = weighted > 0. ? rate / weighted : 0.;
         }
 
     bool nonlinear = false, symmetric = true;
@@ -635,7 +668,7 @@ namespace solidanode
                 {
                   const auto q = flux_per_area.find(row.phase);
                   if (q != flux_per_area.end())
-                    face.molar_rate = q->second * face.weight * face.area;
+                    face.molar_rate = q->second * face_factor_[f] * face.weight * face.area;
                 }
               else if (source.mode == SourceMode::potentiostatic)
                 {

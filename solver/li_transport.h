@@ -61,6 +61,12 @@ namespace solidanode
     std::map<unsigned int, double> molar_rate;
     /// Potentiostatic: x on the electrolyte side of every in-contact face [-].
     double surface_x = 0.;
+    /// Galvanostatic: spread the rate of a phase over its in-contact faces
+    /// in proportion to w a (1 - x) when inserting (w a x when extracting),
+    /// x the content of the face's voxel at the start of the step (a
+    /// first-order surface reaction), instead of uniformly per area. Small
+    /// or full particles then stop taking Li before they saturate.
+    bool availability_weighting = false;
   };
 
   struct TransportSettings
@@ -241,6 +247,9 @@ namespace solidanode
     std::vector<InterfaceFace> faces_;
     std::vector<unsigned int> face_neighbor_cell_; ///< electrolyte cell of each face
     std::vector<bool>         committed_contact_;
+    /// Galvanostatic share factor of each face in the current step (1, or
+    /// the availability 1 - x / x of its voxel).
+    std::vector<double>       face_factor_;
 
     dealii::LinearAlgebra::distributed::Vector<double> x_, x_old_;
     std::vector<double>                                cell_x_;

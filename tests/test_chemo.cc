@@ -351,3 +351,43 @@ TEST(Chemo, RestartInTheMiddleOfAProtocolMatchesTheUninterruptedRun)
                 1e-8 * std::abs(value(full, last, c)) + 1e-15)
       << c;
 }
+
+TEST(Chemo, AvailabilityWeightedCurrentKeepsSmallParticlesBelowSaturation)
+{
+  // A big octant particle (R = 10 voxels) and a 2x2x2 voxel particle in
+  // electrolyte (R^2/D = 1000 s): per unit area, the small particle (area
+  // per volume 3/h vs 3/R) fills ~5x faster and passes x = 1 before the
+  // electrode reaches a state of charge of 0.5; weighted by 1 - x, no voxel
+  // leaves [0, 1]. Both conserve Li exactly.
+  VoxelImage img = octant_sphere(16, 10.);
+  for (std::size_t k = 12; k < 14; ++k)
+    for (std::size_t j = 12; j < 14; ++j)
+      for (std::size_t i = 12; i < 14; ++i)
+        img.labels[i + 16 * (j + 16 * k)] = 1;
+  dealii::parallel::distributed::Triangulation<3> tria(comm);
+  create_voxel_mesh(img, tria);
+  const double c_max = 3e5, D = 1e-13;
+  const double V = double(std::count(img.labels.begin(), img.labels.end(), 1)) * h * h * h;
+  for (const bool weighted : {false, true})
+    {
+      LiTransport li(tria, {{1, {"Si", c_max, D, 0., 0.}}}, {2}, 298.15);
+      TransportSource src;
+      src.mode                   = SourceMode::galvanostatic;
+      src.availability_weighting = weighted;
+      src.molar_rate[1]          = c_max * V / 3600.; // 1 C
+      double max_x = 0., t = 0.;
+      for (int k = 0; k < 25; ++k) // to a state of charge of 0.5
+        {
+          const auto st = li.step(72., src, nullptr);
+          ASSERT_TRUE(st.converged);
+          li.commit();
+          t += 72.;
+          max_x = std::max(max_x, st.max_x);
+        }
+      EXPECT_NEAR(li.total_li(1), src.molar_rate[1] * t, 1e-9 * src.molar_rate[1] * t);
+      if (weighted)
+        EXPECT_LE(max_x, 1.) << "weighted by availability";
+      else
+        EXPECT_GT(max_x, 1.) << "uniform flux density: the small particle overfills";
+    }
+}
