@@ -60,8 +60,9 @@ namespace solidanode
     unsigned int max_step_halvings  = 8;
     /// Keep the AMG aggregates/prolongators of the first tangent of a solve
     /// and recompute only the coarse operators and smoothers for the later
-    /// Newton iterations (PCGAMGSetReuseInterpolation).
-    bool         reuse_amg_interpolation = true;
+    /// Newton iterations (PCGAMGSetReuseInterpolation). Off by default: on
+    /// the 32^3 benchmark with plastic Si, CG then needed > 1000 iterations.
+    bool         reuse_amg_interpolation = false;
     /// Print one line per Newton iteration on rank 0 (stdout).
     bool         verbose = false;
   };

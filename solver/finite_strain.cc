@@ -594,6 +594,7 @@ namespace solidanode
             break;
           }
 
+        const NewtonStatistics before = st;
         t0            = MPI_Wtime();
         double b_norm = assemble_system(lift, Tangent::consistent);
         st.assemble_seconds += elapsed(t0);
@@ -673,8 +674,15 @@ namespace solidanode
             break;
           }
         if (newton_.verbose && Utilities::MPI::this_mpi_process(comm_) == 0)
-          std::printf("  Newton %u: |b| %.3e, %u linear its%s, step %.4g, |R| %.3e (|R0| %.3e)\n",
-                      it, b_norm, st.linear_iterations - its_before, fallback, t, r_t, r0);
+          std::printf("  Newton %u: |b| %.3e, %u linear its%s, step %.4g, |R| %.3e (|R0| %.3e); "
+                      "assembly %.2f s, residuals %.2f s, AMG setup %.2f s, Krylov %.2f s\n",
+                      it, b_norm, st.linear_iterations - its_before, fallback, t, r_t, r0,
+                      st.assemble_seconds - before.assemble_seconds,
+                      st.residual_seconds - before.residual_seconds,
+                      st.setup_seconds - before.setup_seconds,
+                      st.solve_seconds - before.solve_seconds);
+        if (newton_.verbose)
+          std::fflush(stdout);
         copy_ghosted(u_, u_trial_);
         r_norm           = r_t;
         st.residual_norm = r_t;
@@ -713,7 +721,9 @@ namespace solidanode
                       pc, (newton_.reuse_amg_interpolation && !rebuild_amg) ? PETSC_TRUE
                                                                             : PETSC_FALSE),
                     "PCGAMGSetReuseInterpolation");
-        check_petsc(KSPSetUp(krylov_->ksp()), "KSPSetUp (AMG setup)");
+        // PCSetUp rebuilds (or, with reuse, updates) the hierarchy when the
+        // matrix changed; KSPSolve would do it anyway, this times it apart.
+        check_petsc(PCSetUp(pc), "PCSetUp (AMG setup)");
       }
     st.setup_seconds += elapsed(t0);
 

@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <map>
 #include <random>
+#include <sstream>
 
 using namespace solidanode;
 using dealii::Utilities::MPI::max;
@@ -647,10 +648,17 @@ TEST(FiniteStrain, DISABLED_Benchmark)
                   "total %.2f s\n",
                   s.assemble_seconds, s.setup_seconds, s.solve_seconds, s.iterations,
                   s.assemble_seconds + s.setup_seconds + s.solve_seconds);
+    std::fflush(stdout);
   }
-  for (const Kinematics kin : {Kinematics::small, Kinematics::finite})
-    for (const bool reuse : {false, true})
+  // Cases "kinematics:reuse", e.g. SOLIDANODE_FS_BENCH_CASES="finite:1 small:0".
+  const char *cases_env = std::getenv("SOLIDANODE_FS_BENCH_CASES");
+  std::istringstream cases(cases_env ? cases_env : "finite:1 finite:0");
+  const char *inc_env    = std::getenv("SOLIDANODE_FS_BENCH_INCREMENTS");
+  const int   increments = inc_env ? std::stoi(inc_env) : 4;
+  for (std::string c; cases >> c;)
       {
+        const Kinematics kin   = c.rfind("small", 0) == 0 ? Kinematics::small : Kinematics::finite;
+        const bool       reuse = c.back() == '1';
         MechanicalPhase si;
         si.name     = "Si";
         si.E0       = 90e9;
@@ -668,25 +676,28 @@ TEST(FiniteStrain, DISABLED_Benchmark)
         pore.pore = true;
         NewtonSettings newton;
         newton.reuse_amg_interpolation = reuse;
+        newton.verbose                 = std::getenv("FS_VERBOSE") != nullptr;
         FiniteStrainSolver solver(tria, {{0, pore}, {1, si}, {2, lpscl}}, SideCondition::free,
                                   TopCondition::pressure, kin, lin, newton);
-        const int increments = 4;
-        for (int k = 1; k <= increments; ++k)
+        const char *steps_env = std::getenv("SOLIDANODE_FS_BENCH_STEPS");
+        const int   steps     = steps_env ? std::stoi(steps_env) : increments;
+        for (int k = 1; k <= std::min(steps, increments); ++k)
           {
             const auto st = solver.solve(0.1e9, std::vector<double>(tria.n_active_cells(),
                                                                     double(k) / increments));
             solver.commit();
             if (root)
-              std::printf("%s reuse=%d x=%.2f: converged %d, %u Newton its, %u CG its, %u cuts; "
+              std::printf("%s reuse=%d x=%.2f: converged %d, %u Newton its, %u CG its, %u cuts, %u fallbacks; "
                           "per Newton iteration: assembly %.2f s, residuals %.2f s, AMG setup %.2f s, "
                           "CG %.2f s, total %.2f s\n",
                           kin == Kinematics::finite ? "finite" : "small", int(reuse),
                           double(k) / increments, int(st.converged), st.iterations,
-                          st.linear_iterations, st.step_halvings,
+                          st.linear_iterations, st.step_halvings, st.linear_fallbacks,
                           st.assemble_seconds / st.iterations, st.residual_seconds / st.iterations,
                           st.setup_seconds / st.iterations, st.solve_seconds / st.iterations,
                           (st.assemble_seconds + st.residual_seconds + st.setup_seconds +
                            st.solve_seconds) / st.iterations);
+            std::fflush(stdout);
           }
       }
 }
