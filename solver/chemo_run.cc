@@ -938,6 +938,7 @@ namespace solidanode
                 passes            = 0;
                 mo                = MechOutcome();
                 transport_its     = 0;
+                cut_off           = false; // of this attempt
                 for (unsigned int pass = 0; pass < chemo.coupling_iterations; ++pass)
                   {
                     ++passes;
@@ -1034,7 +1035,7 @@ namespace solidanode
                 const double grow = mo.newton <= 6 * passes ? 1.5 : 1.;
                 st.dt = std::min(dt_max, std::max(st.dt, dt) * grow);
               }
-            step_done = final_step || dt == 0. || cut_off;
+            step_done = final_step || dt == 0.; // dt = 0: reached, or cut off
           }
 
         if (dt_taken > 0. || ps.kind == Kind::press || ps.kind == Kind::set_soc)
