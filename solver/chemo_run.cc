@@ -435,19 +435,7 @@ namespace solidanode
                                 " does not cover every voxel (other image?)");
         mech->finish_unpack();
         li->finish_unpack();
-        std::vector<std::vector<std::string>> rows;
-        on_root_or_throw(comm, [&] {
-          if (fs::exists(result.summary_file))
-            rows = CsvTable::read(result.summary_file).rows();
-        });
-        if (root)
-          for (std::size_t r = 0; r < rows.size() && r < st.increment; ++r)
-            {
-              std::map<std::string, std::string> row;
-              for (std::size_t c = 0; c < columns.size() && c < rows[r].size(); ++c)
-                row[columns[c]] = rows[r][c];
-              summary.add_row(row);
-            }
+        restore_summary_rows(summary, result.summary_file, st.increment, comm);
         log("solidanode: continuing after increment " + std::to_string(st.increment) +
             " (protocol step " + std::to_string(st.step + 1) + ", t = " +
             format_seconds(st.time) + ")");

@@ -1,3 +1,4 @@
+#include <solver/face_average.h>
 #include <solver/elasticity.h>
 
 #include <mesh/voxel_mesh.h>
@@ -395,30 +396,8 @@ namespace solidanode
   }
 
   double ElasticitySolver::mean_face_displacement(unsigned int face,
-                                                  unsigned int component) const
+                                                unsigned int component) const
   {
-    // Area-weighted average (Q1: exact with 2-point Gauss). Face f of the
-    // box is face f of the voxels that touch it, as boundary ids follow
-    // deal.II's face numbering.
-    const QGauss<2>  qf(2);
-    FEFaceValues<3>  ffv(fe_, qf, update_values | update_JxW_values);
-    const FEValuesExtractors::Scalar uc(component);
-    std::vector<double> values(qf.size());
-    double integral = 0., area = 0.;
-    for (const auto &cell : dof_handler_.active_cell_iterators())
-      if (cell->is_locally_owned() && cell->at_boundary(face) &&
-          cell->face(face)->boundary_id() == face)
-        {
-          ffv.reinit(cell, face);
-          ffv[uc].get_function_values(ghosted_solution_, values);
-          for (unsigned int k = 0; k < qf.size(); ++k)
-            {
-              integral += values[k] * ffv.JxW(k);
-              area += ffv.JxW(k);
-            }
-        }
-    integral = Utilities::MPI::sum(integral, comm_);
-    area     = Utilities::MPI::sum(area, comm_);
-    return integral / area;
+    return mean_face_value(dof_handler_, ghosted_solution_, face, component);
   }
 } // namespace solidanode

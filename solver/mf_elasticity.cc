@@ -1,3 +1,4 @@
+#include <solver/face_average.h>
 #include <solver/mf_elasticity.h>
 
 #include <mesh/voxel_mesh.h>
@@ -920,28 +921,9 @@ namespace solidanode
   }
 
   double MFElasticitySolver::mean_face_displacement(unsigned int face,
-                                                    unsigned int component) const
+                                                  unsigned int component) const
   {
-    const QGauss<2>                  qf(2);
-    FEFaceValues<3>                  ffv(fe_, qf, update_values | update_JxW_values);
-    const FEValuesExtractors::Scalar uc(component);
-    std::vector<double>              values(qf.size());
-    double                           integral = 0., area = 0.;
-    for (const auto &cell : dof_handler_.active_cell_iterators())
-      if (cell->is_locally_owned() && cell->at_boundary(face) &&
-          cell->face(face)->boundary_id() == face)
-        {
-          ffv.reinit(cell, face);
-          ffv[uc].get_function_values(ghosted_solution_, values);
-          for (unsigned int k = 0; k < qf.size(); ++k)
-            {
-              integral += values[k] * ffv.JxW(k);
-              area += ffv.JxW(k);
-            }
-        }
-    integral = Utilities::MPI::sum(integral, comm_);
-    area     = Utilities::MPI::sum(area, comm_);
-    return integral / area;
+    return mean_face_value(dof_handler_, ghosted_solution_, face, component);
   }
 
   double MFElasticitySolver::time_operator_application(unsigned int repeats) const

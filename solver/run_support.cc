@@ -138,6 +138,26 @@ namespace solidanode
     });
   }
 
+  void restore_summary_rows(CsvTable &summary, const std::string &path, std::size_t n_rows,
+                            MPI_Comm comm)
+  {
+    std::vector<std::vector<std::string>> rows;
+    on_root_or_throw(comm, [&] {
+      if (fs::exists(path))
+        rows = CsvTable::read(path).rows();
+    });
+    if (dealii::Utilities::MPI::this_mpi_process(comm) != 0)
+      return;
+    const auto &columns = summary.columns();
+    for (std::size_t r = 0; r < rows.size() && r < n_rows; ++r)
+      {
+        std::map<std::string, std::string> row;
+        for (std::size_t c = 0; c < columns.size() && c < rows[r].size(); ++c)
+          row[columns[c]] = rows[r][c];
+        summary.add_row(row);
+      }
+  }
+
   Json run_record(unsigned int n_ranks, unsigned int restarted_after)
   {
     Json record = Json::object();

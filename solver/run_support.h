@@ -5,6 +5,7 @@
 #pragma once
 
 #include <postprocess/json.h>
+#include <postprocess/summary.h>
 #include <postprocess/vtk_writer.h>
 #include <postprocess/xdmf_writer.h>
 #include <solver/case_config.h>
@@ -78,6 +79,11 @@ namespace solidanode
   /// @p overwrite, which removes them (only files solidanode writes).
   void prepare_output_directory(const std::string &directory, bool restart, bool overwrite,
                                 MPI_Comm comm);
+
+  /// On restart: the first @p n_rows rows of the summary.csv at @p path
+  /// back into @p summary (rank 0; other ranks leave it empty). Collective.
+  void restore_summary_rows(CsvTable &summary, const std::string &path, std::size_t n_rows,
+                            MPI_Comm comm);
 
   /// The run.json skeleton: program, library versions, start time, ranks.
   Json run_record(unsigned int n_ranks, unsigned int restarted_after);
