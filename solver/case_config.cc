@@ -403,6 +403,8 @@ namespace solidanode
         }
       if (const auto li = node.optional_child("lithium"))
         mat.lithium = read_lithium_spec(*li);
+      if (const auto cr = node.optional_child("creep"))
+        mat.creep = read_creep_spec(*cr);
       mat.electrolyte = node.boolean("electrolyte", false);
       if (mat.electrolyte && mat.lithium)
         node.child("electrolyte").fail("a phase is either an electrolyte or stores Li, not both");
@@ -470,11 +472,29 @@ namespace solidanode
           if (c.boundary.top == TopCondition::free)
             root.child("boundary").child("top").fail(
               "a protocol needs boundary.top 'pressure' or 'displacement'");
+          if (const auto &pl = c.chemo->plating)
+            {
+              const InputNode node = root.child("chemo").child("plating");
+              auto check = [&](const std::string &key, const std::string &name) {
+                if (!name.empty() && !c.materials.count(name))
+                  node.child(key).fail("phase '" + name + "' is not under 'materials'");
+              };
+              check("phase", pl->phase);
+              check("collector", pl->collector);
+              check("separator", pl->separator);
+              for (const auto &name : pl->layer)
+                check("layer", name);
+              const MaterialSpec &m = c.materials.at(pl->phase);
+              if (m.lithium || m.electrolyte || m.model == MaterialSpec::Model::pore)
+                node.child("phase").fail("the plating phase '" + pl->phase +
+                                         "' must be a solid (Li metal) that neither stores Li "
+                                         "as an alloy ('lithium') nor is an electrolyte");
+            }
         }
       else
         for (const auto &[name, m] : c.materials)
           for (const char *key : {"lithium", "yield_stress", "E_lithiated", "hardening",
-                                  "yield_stress_lithiated"})
+                                  "yield_stress_lithiated", "creep"})
             if (mats.child(name).has(key))
               mats.child(name).child(key).fail(
                 std::string("'") + key + "' is used by chemo-mechanical cases only (a "

@@ -73,6 +73,8 @@ namespace solidanode
     PlasticitySpec plasticity;
     /// Solid electrolyte: Li enters active phases across faces touching it.
     bool electrolyte = false;
+    /// Power-law creep (Li metal); unset: none.
+    std::optional<CreepSpec> creep;
   };
 
   struct StepSpec

@@ -5,6 +5,7 @@
 #include <solver/yaml_input.h>
 
 #include <algorithm>
+#include <map>
 #include <cmath>
 #include <string>
 
@@ -72,11 +73,11 @@ namespace solidanode
     }
 
     void read_step(const InputNode &entry, const std::vector<std::string> &active,
-                   bool pressure_top, const std::string &suffix,
+                   bool plating, bool pressure_top, const std::string &suffix,
                    std::vector<ProtocolStep> &out, unsigned int depth);
 
     void read_steps(const InputNode &list, const std::vector<std::string> &active,
-                    bool pressure_top, const std::string &suffix,
+                    bool plating, bool pressure_top, const std::string &suffix,
                     std::vector<ProtocolStep> &out, unsigned int depth)
     {
       const auto elements = list.elements();
@@ -84,11 +85,11 @@ namespace solidanode
         list.fail("expected a list of at least one protocol step, e.g. "
                   "'- press: {pressure: 300 MPa}'");
       for (const InputNode &e : elements)
-        read_step(e, active, pressure_top, suffix, out, depth);
+        read_step(e, active, plating, pressure_top, suffix, out, depth);
     }
 
     void read_step(const InputNode &entry, const std::vector<std::string> &active,
-                   bool pressure_top, const std::string &suffix,
+                   bool plating, bool pressure_top, const std::string &suffix,
                    std::vector<ProtocolStep> &out, unsigned int depth)
     {
       const auto keys = entry.keys();
@@ -107,7 +108,7 @@ namespace solidanode
           if (n < 1 || n > 10000)
             s.child("repeat").fail("found " + std::to_string(n) + ", expected 1..10000");
           for (long long c = 1; c <= n; ++c)
-            read_steps(s.child("steps"), active, pressure_top,
+            read_steps(s.child("steps"), active, plating, pressure_top,
                        " (cycle " + std::to_string(c) + ")", out, depth + 1);
           return;
         }
@@ -168,22 +169,33 @@ namespace solidanode
           case ProtocolStep::Kind::delithiate:
             {
               const bool lith = step.kind == ProtocolStep::Kind::lithiate;
+              const int n_modes = int(s.has("surface_soc")) + int(s.has("c_rate")) +
+                                  int(s.has("current_density"));
+              if (n_modes != 1)
+                s.fail(std::string("a '") + kind + "' step needs exactly one of 'c_rate' "
+                       "(galvanostatic, e.g. 0.1), 'current_density' (galvanostatic per "
+                       "top area, e.g. '1 mA/cm2') or 'surface_soc' (potentiostatic)");
               if (const auto ss = s.optional_child("surface_soc"))
-                {
-                  step.surface_soc = fraction(*ss);
-                  if (s.has("c_rate"))
-                    s.child("c_rate").fail("give either 'c_rate' (galvanostatic) or "
-                                           "'surface_soc' (potentiostatic), not both");
-                }
+                step.surface_soc = fraction(*ss);
+              else if (const auto i = s.optional_child("current_density"))
+                step.current_density = positive(*i, Dimension::current_density, "1 mA/cm2");
               else
                 step.c_rate = positive(s.child("c_rate"), Dimension::dimensionless, "0.1");
               if (const auto u = s.optional_child("until_soc"))
                 step.until_soc = fraction(*u);
               if (const auto t = s.optional_child("time"))
                 step.duration = positive(*t, Dimension::time, "10 h");
+              if (const auto q = s.optional_child("charge"))
+                {
+                  if (!step.current_density)
+                    q->fail("'charge' (areal charge of the step) needs 'current_density'");
+                  const double t = positive(*q, Dimension::areal_capacity, "1 mAh/cm2") /
+                                   *step.current_density;
+                  step.duration  = step.duration ? std::min(*step.duration, t) : t;
+                }
               if (!step.until_soc && !step.duration)
-                s.fail(std::string("a '") + kind + "' step needs 'until_soc' or 'time' (or both: "
-                       "whichever comes first)");
+                s.fail(std::string("a '") + kind + "' step needs 'until_soc', 'time' or "
+                       "'charge' (or several: whichever comes first)");
               if (step.surface_soc && !step.duration)
                 s.fail("a potentiostatic step ('surface_soc') needs 'time'");
               (void)lith;
@@ -219,7 +231,8 @@ namespace solidanode
       if ((step.kind == ProtocolStep::Kind::lithiate ||
            step.kind == ProtocolStep::Kind::delithiate ||
            step.kind == ProtocolStep::Kind::set_soc) &&
-          active.empty())
+          active.empty() && !(plating && step.kind != ProtocolStep::Kind::set_soc &&
+                              !step.surface_soc && !step.c_rate))
         s.fail("no phase stores Li: give a 'lithium' entry to the active phase under "
                "'materials' (see docs/chemo_mechanics.md)");
       out.push_back(step);
@@ -281,6 +294,56 @@ namespace solidanode
     return li;
   }
 
+  double CreepSpec::rate_at(double temperature) const
+  {
+    constexpr double gas_constant = 8.314462618; // J/(mol K)
+    return A * std::exp(-activation_energy / (gas_constant * temperature));
+  }
+
+  CreepSpec read_creep_spec(const InputNode &node)
+  {
+    CreepSpec c;
+    c.A        = positive(node.child("rate"), Dimension::rate, "4.25e4 1/s");
+    c.stress   = positive(node.child("stress"), Dimension::pressure, "0.95 MPa");
+    c.exponent = node.quantity("exponent", Dimension::dimensionless, 1.);
+    if (!(c.exponent >= 1. && c.exponent <= 20.))
+      node.child("exponent").fail("expected a stress exponent in [1, 20], like 6.6 for Li");
+    c.activation_energy = node.quantity("activation_energy", Dimension::molar_energy, 0.);
+    if (!(c.activation_energy >= 0.))
+      node.child("activation_energy").fail("expected an activation energy >= 0, like "
+                                           "'37 kJ/mol'");
+    return c;
+  }
+
+  PlatingSpec read_plating_spec(const InputNode &node)
+  {
+    PlatingSpec p;
+    p.where        = position(node);
+    p.phase        = node.string("phase");
+    p.molar_volume = node.quantity("molar_volume", Dimension::molar_volume, p.molar_volume);
+    if (!(p.molar_volume > 0.))
+      node.child("molar_volume").fail("expected a positive molar volume, like '13.0 cm3/mol' "
+                                      "for Li metal");
+    if (const auto l = node.optional_child("layer"))
+      {
+        for (const InputNode &e : l->elements())
+          p.layer.push_back(e.as_string());
+        if (!l->is_sequence() || p.layer.empty())
+          l->fail("expected a list of the phases of the anode layer, like "
+                  "[carbon, Ag, PVdF, pore]");
+      }
+    p.collector   = node.string("collector", "");
+    p.separator   = node.string("separator", "");
+    p.alloy_until = node.quantity("alloy_until", Dimension::dimensionless, p.alloy_until);
+    if (!(p.alloy_until > 0. && p.alloy_until <= 1.))
+      node.child("alloy_until").fail("expected a state of charge in (0, 1]");
+    p.interface_strength =
+      node.quantity("interface_strength", Dimension::pressure, p.interface_strength);
+    if (!(p.interface_strength >= 0.))
+      node.child("interface_strength").fail("expected a stress >= 0, like '0.5 MPa'");
+    return p;
+  }
+
   ChemoSpec read_chemo_spec(const InputNode &root, const std::vector<std::string> &active,
                             bool pressure_top)
   {
@@ -340,8 +403,11 @@ namespace solidanode
           s->quantity("coupling_tolerance", Dimension::dimensionless, c.coupling_tolerance);
         if (!(c.coupling_tolerance > 0.))
           s->child("coupling_tolerance").fail("expected a positive tolerance");
+        if (const auto pl = s->optional_child("plating"))
+          c.plating = read_plating_spec(*pl);
       }
-    read_steps(root.child("protocol"), active, pressure_top, "", c.protocol, 0);
+    read_steps(root.child("protocol"), active, c.plating.has_value(), pressure_top, "",
+               c.protocol, 0);
     return c;
   }
 } // namespace solidanode

@@ -35,6 +35,35 @@ namespace solidanode
     double hardening = 0.; ///< linear isotropic hardening modulus [Pa]
   };
 
+  /// Norton power-law creep of a phase (materials.<phase>.creep; Li metal):
+  /// d(eps_p)/dt = A exp(-Q / (R T)) (q / stress)^exponent, q von Mises.
+  struct CreepSpec
+  {
+    double A        = 0.; ///< prefactor [1/s]
+    double stress   = 1.; ///< reference stress [Pa]
+    double exponent = 1.; ///< n [-]
+    double activation_energy = 0.; ///< Q [J/mol]
+    /// A exp(-Q / (R T)) [1/s].
+    double rate_at(double temperature) const;
+  };
+
+  /// Li plating of a Li-free anode (chemo.plating; docs/plating.md).
+  struct PlatingSpec
+  {
+    std::string phase;     ///< the plating-site phase (a seed film of Li metal)
+    double molar_volume = 13.0e-6; ///< of Li metal [m^3/mol]
+    int    axis = 2;       ///< growth direction (z: normal to the collector)
+    std::vector<std::string> layer; ///< phases of the carbon/Ag layer (outputs)
+    std::string collector; ///< collector phase (outputs); may be empty
+    std::string separator; ///< electrolyte separator phase (outputs); may be empty
+    /// Lithiation goes into the alloying (active) phases while their mean
+    /// state of charge is below this, then plates.
+    double alloy_until = 0.95;
+    /// Plating-site faces count as lost where n.sigma.n exceeds this [Pa].
+    double interface_strength = 0.;
+    std::string where; ///< file (chemo.plating), for messages
+  };
+
   /// One protocol step, flattened (cycles are expanded when read).
   struct ProtocolStep
   {
@@ -63,6 +92,9 @@ namespace solidanode
 
     // lithiate / delithiate
     double c_rate     = 0.;  ///< [1/h]; 1 C fills the active capacity in one hour
+    /// Galvanostatic by current per top (xy) area instead of a C-rate [A/m^2]
+    /// ('charge' becomes the duration charge / current_density).
+    std::optional<double> current_density;
     std::optional<double> surface_soc; ///< potentiostatic: x held on the contact faces
     std::optional<double> until_soc;   ///< stop when the electrode state of charge reaches it
     std::optional<double> duration;    ///< [s] (hold, rest, potentiostatic; limit otherwise)
@@ -102,6 +134,8 @@ namespace solidanode
     unsigned int coupling_iterations = 3; ///< staggered transport/mechanics passes
     double       coupling_tolerance  = 1e-4; ///< max change of x between passes
 
+    std::optional<PlatingSpec> plating;
+
     std::vector<ProtocolStep> protocol;
   };
 
@@ -115,6 +149,12 @@ namespace solidanode
   /// materials.<phase>.lithium (capacity + density or c_max, swelling,
   /// diffusivity, ...).
   LithiumSpec read_lithium_spec(const InputNode &node);
+
+  /// materials.<phase>.creep (rate, stress, exponent, activation_energy).
+  CreepSpec read_creep_spec(const InputNode &node);
+
+  /// chemo.plating (phase, molar_volume, layer, collector, separator, ...).
+  PlatingSpec read_plating_spec(const InputNode &node);
 
   const char *protocol_kind_name(ProtocolStep::Kind k);
 } // namespace solidanode

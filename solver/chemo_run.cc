@@ -58,6 +58,8 @@ namespace solidanode
       double       u_target     = 0.;    ///< fixed thickness: mean top displacement [m]
       double       compliance   = 0.;    ///< -d(mean u_z)/dp estimate [m/Pa]
       double       li_passed    = 0.;    ///< net Li passed by the current source [mol]
+      double       plated       = 0.;    ///< plated Li (chemo.plating) [mol]
+      bool         alloy_full   = false; ///< lithiation: the alloy took what it could, now plating
       unsigned int increment    = 0;     ///< accepted increments since the start
       std::map<std::string, double> soc_start; ///< set_soc: x at the step start
     };
@@ -166,6 +168,12 @@ namespace solidanode
             p.yield0    = m.plasticity.yield_stress;
             p.yield1    = m.plasticity.yield_stress_lithiated;
             p.hardening = m.plasticity.hardening;
+            if (m.creep)
+              {
+                p.creep_rate     = m.creep->rate_at(chemo.temperature);
+                p.creep_stress   = m.creep->stress;
+                p.creep_exponent = m.creep->exponent;
+              }
           }
         if (m.lithium)
           {
@@ -182,6 +190,62 @@ namespace solidanode
           electrolyte.insert(label);
         mech_phases[label] = p;
       }
+    // Plating (Li-free anodes, docs/plating.md): the site phase grows along
+    // the axis by the plated volume per reference volume, the same in every
+    // voxel of the site.
+    const PlatingSpec *plating = chemo.plating ? &*chemo.plating : nullptr;
+    std::vector<unsigned int> site_cells; // owned and ghost cells of the site
+    unsigned int       plating_label = 0;
+    double             site_volume   = 0.; // reference volume of the site [m^3]
+    std::set<unsigned int> layer_solids, layer_labels;
+    int                collector_label = -1, separator_label = -1;
+    if (plating)
+      {
+        bool found = false;
+        for (const auto &[label, count] : histogram)
+          {
+            (void)count;
+            const std::string &name = image.phase_names.at(label);
+            if (name == plating->phase)
+              {
+                found         = true;
+                plating_label = label;
+                site_volume   = phase_volume.at(label);
+                mech_phases[label].swelling    = 1.;
+                mech_phases[label].growth_axis = plating->axis;
+              }
+            if (std::find(plating->layer.begin(), plating->layer.end(), name) !=
+                plating->layer.end())
+              {
+                layer_labels.insert(label);
+                if (!pore_labels.count(label))
+                  layer_solids.insert(label);
+              }
+            if (name == plating->collector)
+              collector_label = static_cast<int>(label);
+            if (name == plating->separator)
+              separator_label = static_cast<int>(label);
+          }
+        if (!found)
+          throw CollectiveError(plating->where + ": the plating phase '" + plating->phase +
+                                "' has no voxel in the image: give the site (a seed film of "
+                                "Li metal, e.g. a 'fill: " + plating->phase +
+                                "' layer above the collector)");
+      }
+    auto plated_ratio = [&](double mol) {
+      return plating ? mol * plating->molar_volume / site_volume : 0.;
+    };
+    // Content for the mechanics: x of the alloys, the plated ratio on the site.
+    auto mech_x = [&](const std::vector<double> &x_li, double plated_mol) {
+      if (!plating)
+        return x_li;
+      std::vector<double> x = x_li;
+      const double        r = plated_ratio(plated_mol);
+      for (const unsigned int c : site_cells)
+        x[c] = r;
+      return x;
+    };
+
     bool stress_coupling = false;
     double capacity_mol  = 0.; // sum c_max V over the active phases
     for (const auto &[label, a] : active)
@@ -196,6 +260,10 @@ namespace solidanode
     parallel::distributed::Triangulation<3> tria(comm);
     VoxelMeshInfo                           mesh_info;
     timed("mesh", [&] { mesh_info = create_voxel_mesh(image, tria); });
+    if (plating)
+      for (const auto &cell : tria.active_cell_iterators())
+        if (!cell->is_artificial() && cell->material_id() == plating_label)
+          site_cells.push_back(cell->active_cell_index());
     std::unique_ptr<FiniteStrainSolver> mech;
     std::unique_ptr<LiTransport>        li;
     timed("setup", [&] {
@@ -209,6 +277,8 @@ namespace solidanode
       newton.absolute_tolerance = chemo.newton_rtol * 1e6 * image.voxel_size[0] *
                                   image.voxel_size[1] * std::sqrt(n_dofs_estimate);
       newton.max_iterations     = chemo.newton_max_iterations;
+      newton.verbose     = std::getenv("SOLIDANODE_NEWTON_VERBOSE") != nullptr;
+      newton.extrapolate = true;
       mech = std::make_unique<FiniteStrainSolver>(
         tria, mech_phases, config.boundary.sides, config.boundary.top,
         chemo.kinematics == ChemoSpec::Kinematics::finite ? Kinematics::finite :
@@ -259,6 +329,14 @@ namespace solidanode
             solid_pairs.emplace_back(a, b);
             columns.push_back("contact_area_" + pa.name + "_" + pb.name + "_m2");
           }
+    if (plating)
+      for (const char *c :
+           {"plated_li_mol", "plated_li_volume_m3", "plated_li_thickness_m", "li_in_alloy_mol",
+            "areal_charge_mAh_per_cm2", "layer_porosity", "contact_area_layer_separator_m2",
+            "contact_area_layer_li_m2", "lost_area_layer_li_m2", "contact_area_li_collector_m2",
+            "lost_area_li_collector_m2", "p99_von_mises_layer_Pa", "max_von_mises_layer_Pa",
+            "p99_von_mises_separator_Pa", "max_von_mises_separator_Pa"})
+        columns.push_back(c);
     for (const char *c : {"newton_iterations", "linear_iterations", "transport_iterations",
                           "coupling_passes", "contact_changes", "wall_s"})
       columns.push_back(c);
@@ -322,6 +400,8 @@ namespace solidanode
           state["u_target"]    = st.u_target;
           state["compliance"]  = st.compliance;
           state["li_passed"]   = st.li_passed;
+          state["plated"]      = st.plated;
+          state["alloy_full"]  = st.alloy_full;
           state["soc_start"]   = Json::object();
           for (const auto &[k, v] : st.soc_start)
             state["soc_start"][k] = v;
@@ -373,6 +453,8 @@ namespace solidanode
             st.u_target   = s["u_target"].as<double>();
             st.compliance = s["compliance"].as<double>();
             st.li_passed  = s["li_passed"].as<double>();
+            st.plated     = s["plated"].as<double>();
+            st.alloy_full = s["alloy_full"].as<bool>();
             for (const auto &e : s["soc_start"])
               st.soc_start[e.first.as<std::string>()] = e.second.as<double>();
             series.from_yaml(s);
@@ -464,6 +546,15 @@ namespace solidanode
         e["swelling"]            = mech_phases.at(label).swelling;
         e["volume_m3"]           = phase_volume.at(label);
       }
+    if (plating)
+      {
+        record["plating"]["phase"]          = plating->phase;
+        record["plating"]["label"]          = plating_label;
+        record["plating"]["site_volume_m3"] = site_volume;
+        record["plating"]["molar_volume_m3_per_mol"] = plating->molar_volume;
+        record["plating"]["growth_axis"]    = plating->axis;
+        record["plating"]["alloy_until"]    = plating->alloy_until;
+      }
     record["status"] = "running";
     if (root)
       atomic_write_text((out / "run.json").string(), record.dump());
@@ -542,6 +633,45 @@ namespace solidanode
       return std::make_pair(outcome, p0); // not converged
     };
 
+    // Plating site faces shared with the layer solids and with the
+    // collector: in contact unless the normal stress across the face (mean
+    // of the two voxels, reference face area) exceeds the interface strength.
+    struct SiteContact
+    {
+      double layer = 0., layer_lost = 0., collector = 0., collector_lost = 0.;
+    };
+    auto site_contact = [&](const std::vector<CellStress> &stress) {
+      SiteContact sc;
+      // Voigt order xx yy zz yz xz xy: the normal component of face f is f / 2.
+      const double area[3] = {image.voxel_size[1] * image.voxel_size[2],
+                              image.voxel_size[0] * image.voxel_size[2],
+                              image.voxel_size[0] * image.voxel_size[1]};
+      for (const auto &cell : tria.active_cell_iterators())
+        if (cell->is_locally_owned() && cell->material_id() == plating_label)
+          for (unsigned int f = 0; f < 6; ++f)
+            {
+              if (cell->at_boundary(f))
+                continue;
+              const auto         nb = cell->neighbor(f);
+              const unsigned int id = nb->material_id();
+              const bool to_layer   = layer_solids.count(id) > 0;
+              const bool to_coll    = static_cast<int>(id) == collector_label;
+              if (!to_layer && !to_coll)
+                continue;
+              const unsigned int d  = f / 2;
+              const double       tn = 0.5 * (stress[cell->active_cell_index()][d] +
+                                             stress[nb->active_cell_index()][d]);
+              const bool lost = tn > plating->interface_strength;
+              (to_layer ? (lost ? sc.layer_lost : sc.layer) :
+                          (lost ? sc.collector_lost : sc.collector)) += area[d];
+            }
+      sc.layer          = Utilities::MPI::sum(sc.layer, comm);
+      sc.layer_lost     = Utilities::MPI::sum(sc.layer_lost, comm);
+      sc.collector      = Utilities::MPI::sum(sc.collector, comm);
+      sc.collector_lost = Utilities::MPI::sum(sc.collector_lost, comm);
+      return sc;
+    };
+
     // Statistics, summary row and fields of the accepted state.
     const unsigned int total_steps = static_cast<unsigned int>(chemo.protocol.size());
     Timer              progress_timer(comm, true);
@@ -558,7 +688,8 @@ namespace solidanode
 
       std::map<unsigned int, PhaseAccumulator> vm, hydro, jac;
       std::map<unsigned int, double>           max_eps_p;
-      double pore_volume = 0., volume = 0.;
+      PhaseAccumulator vm_layer, vm_separator; // plating outputs
+      double pore_volume = 0., volume = 0., layer_pores = 0., layer_volume = 0.;
       for (const auto &cell : tria.active_cell_iterators())
         if (cell->is_locally_owned())
           {
@@ -571,20 +702,31 @@ namespace solidanode
             volume += vol[i];
             if (pore_labels.count(id))
               pore_volume += vol[i];
+            if (layer_labels.count(id))
+              {
+                layer_volume += vol[i];
+                if (pore_labels.count(id))
+                  layer_pores += vol[i];
+              }
+            if (layer_solids.count(id))
+              vm_layer.add(von_mises(stress[i]));
+            if (static_cast<int>(id) == separator_label)
+              vm_separator.add(von_mises(stress[i]));
           }
       volume      = Utilities::MPI::sum(volume, comm);
       pore_volume = Utilities::MPI::sum(pore_volume, comm);
       const double uz           = mech->mean_top_displacement();
       const double stack_p      = mech->top_force() / top_area;
-      double       li_total     = 0.;
+      double       li_alloy     = 0.;
       std::map<unsigned int, double> soc_phase;
       for (const auto &[label, a] : active)
         {
           const double n = li->total_li(label);
-          li_total += n;
+          li_alloy += n;
           soc_phase[label] = n / (a.c_max * phase_volume.at(label));
         }
-      const double soc = capacity_mol > 0. ? li_total / capacity_mol : 0.;
+      const double soc      = capacity_mol > 0. ? li_alloy / capacity_mol : 0.;
+      const double li_total = li_alloy + st.plated;
 
       // Interface states (contact flags, Li flux) per face of owned and
       // ghost cells, for the interface map and the contact areas.
@@ -660,6 +802,43 @@ namespace solidanode
               mech_phases.at(pair.second).name + "_m2"] =
             CsvTable::format(it == interfaces.contact_area.end() ? 0. : it->second);
         }
+      if (plating)
+        {
+          constexpr double faraday = 96485.33212;
+          const double     v_plated = st.plated * plating->molar_volume;
+          row["plated_li_mol"]          = CsvTable::format(st.plated);
+          row["plated_li_volume_m3"]    = CsvTable::format(v_plated);
+          row["plated_li_thickness_m"]  = CsvTable::format(v_plated / top_area);
+          row["li_in_alloy_mol"]        = CsvTable::format(li_alloy);
+          // C/m2 -> mAh/cm2: / 3.6e4
+          row["areal_charge_mAh_per_cm2"] =
+            CsvTable::format(st.li_passed * faraday / top_area / 3.6e4);
+          layer_volume = Utilities::MPI::sum(layer_volume, comm);
+          layer_pores  = Utilities::MPI::sum(layer_pores, comm);
+          row["layer_porosity"] =
+            CsvTable::format(layer_volume > 0. ? layer_pores / layer_volume : 0.);
+          double layer_sep = 0.;
+          for (const auto &[pair, area] : interfaces.contact_area)
+            if ((static_cast<int>(pair.first) == separator_label && layer_solids.count(pair.second)) ||
+                (static_cast<int>(pair.second) == separator_label && layer_solids.count(pair.first)))
+              layer_sep += area;
+          row["contact_area_layer_separator_m2"] = CsvTable::format(layer_sep);
+          const SiteContact sc = site_contact(stress);
+          row["contact_area_layer_li_m2"]     = CsvTable::format(sc.layer);
+          row["lost_area_layer_li_m2"]        = CsvTable::format(sc.layer_lost);
+          row["contact_area_li_collector_m2"] = CsvTable::format(sc.collector);
+          row["lost_area_li_collector_m2"]    = CsvTable::format(sc.collector_lost);
+          vm_layer.reduce(comm);
+          vm_separator.reduce(comm);
+          auto p99 = [](const PhaseAccumulator &a) {
+            return a.count > 0. ? a.histogram.quantile(0.99) : 0.;
+          };
+          row["p99_von_mises_layer_Pa"]     = CsvTable::format(p99(vm_layer));
+          row["max_von_mises_layer_Pa"]     = CsvTable::format(vm_layer.count > 0. ? vm_layer.max : 0.);
+          row["p99_von_mises_separator_Pa"] = CsvTable::format(p99(vm_separator));
+          row["max_von_mises_separator_Pa"] =
+            CsvTable::format(vm_separator.count > 0. ? vm_separator.max : 0.);
+        }
       row["newton_iterations"]    = std::to_string(mo.newton);
       row["linear_iterations"]    = std::to_string(mo.linear);
       row["transport_iterations"] = std::to_string(transport_its);
@@ -683,6 +862,14 @@ namespace solidanode
                              {"li_concentration", "li_concentration_mol_per_m3", &concentration},
                              {"det_F", "det_F", &det_f},
                              {"plastic_strain", "equivalent_plastic_strain", &eps_p}};
+            std::vector<double> plated_field;
+            if (plating)
+              {
+                plated_field.assign(tria.n_active_cells(), 0.);
+                for (const unsigned int c : site_cells)
+                  plated_field[c] = plated_ratio(st.plated);
+                fields.extra.push_back({"plated_li", "plated_li_volume_ratio", &plated_field});
+              }
             const UnstructuredPiece piece =
               make_elasticity_piece(mech->dof_handler(), mech->solution(), fields,
                                     config.output.fields, config.output.float32);
@@ -737,9 +924,22 @@ namespace solidanode
         const bool charge = ps.kind == Kind::lithiate || ps.kind == Kind::delithiate;
         const bool galvanostatic = charge && !ps.surface_soc;
         const double sign = ps.kind == Kind::delithiate ? -1. : 1.;
-        // Total Li rate of a galvanostatic step [mol/s] and the nominal time step.
-        const double rate    = galvanostatic ? sign * ps.c_rate * capacity_mol / hour : 0.;
-        const double dt_soc  = galvanostatic ? chemo.max_soc_change * hour / ps.c_rate : 0.;
+        // Total Li rate of a galvanostatic step [mol/s] (C-rate of the alloy
+        // capacity, or current per top area) and the nominal time step.
+        constexpr double faraday = 96485.33212;
+        const double rate = !galvanostatic      ? 0. :
+                            ps.current_density ? sign * *ps.current_density * top_area / faraday :
+                                                 sign * ps.c_rate * capacity_mol / hour;
+        double dt_soc = 0.;
+        if (galvanostatic)
+          {
+            dt_soc = capacity_mol > 0. ? chemo.max_soc_change * capacity_mol / std::abs(rate) :
+                                         std::numeric_limits<double>::infinity();
+            if (ps.duration)
+              dt_soc = std::min(dt_soc, *ps.duration / 20.);
+            if (!std::isfinite(dt_soc)) // no alloy and no duration: until_soc of nothing
+              dt_soc = hour / 10.;
+          }
         const double dt_span = ps.duration ? *ps.duration : dt_soc > 0. ? dt_soc * 50. : hour;
         const double dt_max  = galvanostatic ? dt_soc : dt_span / 4.;
 
@@ -751,6 +951,7 @@ namespace solidanode
             st.t_step        = 0.;
             st.p_start       = st.pressure;
             st.top_start     = st.top;
+            st.alloy_full    = false;
             st.dt = chemo.dt_initial > 0. ? std::min(chemo.dt_initial, dt_max) : dt_max / 4.;
             if (ps.kind == Kind::press)
               st.stack = Stack::pressure;
@@ -814,9 +1015,10 @@ namespace solidanode
               {
                 const double value = target_at(s_to);
                 bool         ok    = false;
+                mech->set_time_step(0.); // quasi-static: no creep
                 if (ps.kind == Kind::press)
                   {
-                    const auto [o, p] = solve_mechanics(li->cell_x(), value);
+                    const auto [o, p] = solve_mechanics(mech_x(li->cell_x(), st.plated), value);
                     mo.add(o);
                     ok = o.converged;
                     if (ok)
@@ -833,7 +1035,8 @@ namespace solidanode
                         li->set_uniform(label, from + (it->second - from) * value);
                       }
                     const auto [o, p] = solve_mechanics(
-                      li->cell_x(), st.stack == Stack::displacement ? st.top : st.pressure);
+                      mech_x(li->cell_x(), st.plated),
+                      st.stack == Stack::displacement ? st.top : st.pressure);
                     mo.add(o);
                     ok = o.converged;
                     if (ok)
@@ -861,8 +1064,32 @@ namespace solidanode
         else
           {
             // Time steps: hold, rest, lithiate, delithiate.
+            const double soc_now = [&] {
+              double n = 0.;
+              for (const auto &[label, a] : active)
+                n += li->total_li(label);
+              return capacity_mol > 0. ? n / capacity_mol : 0.;
+            }();
+            // Where the current goes: the alloying phases, or (chemo.plating)
+            // plating once they are full, and stripping of plated Li first.
+            enum class Route
+            {
+              alloy,
+              plate,
+              strip
+            };
+            Route route = Route::alloy;
+            if (plating && galvanostatic)
+              {
+                if (sign > 0.)
+                  route = st.alloy_full || capacity_mol <= 0. || soc_now >= plating->alloy_until ?
+                            Route::plate :
+                            Route::alloy;
+                else if (st.plated > 0.)
+                  route = Route::strip;
+              }
             TransportSource source;
-            if (galvanostatic)
+            if (galvanostatic && route == Route::alloy)
               {
                 source.mode                   = SourceMode::galvanostatic;
                 source.availability_weighting = chemo.availability_weighting;
@@ -877,18 +1104,17 @@ namespace solidanode
               }
             double       dt        = st.dt;
             bool         final_step = false;
-            const double soc_now    = [&] {
-              double n = 0.;
-              for (const auto &[label, a] : active)
-                n += li->total_li(label);
-              return capacity_mol > 0. ? n / capacity_mol : 0.;
-            }();
             if (ps.duration && st.t_step + dt >= *ps.duration * (1. - 1e-12))
               {
                 dt         = *ps.duration - st.t_step;
                 final_step = true;
               }
-            if (galvanostatic && ps.until_soc)
+            if (route == Route::strip && std::abs(rate) * dt >= st.plated)
+              {
+                dt         = st.plated / std::abs(rate); // the last plated Li
+                final_step = false;
+              }
+            if (galvanostatic && ps.until_soc && route == Route::alloy)
               {
                 const double t_left = (*ps.until_soc - soc_now) * capacity_mol / rate;
                 if (t_left <= 0.)
@@ -908,8 +1134,16 @@ namespace solidanode
               st.top = *ps.top_displacement;
             const double dt_floor = std::max(chemo.dt_min, 1e-9 * dt_span);
             bool         cut_off  = false;
+            bool         rerouted = false; // the alloy is full: plate from now on
+            double       plated_trial = st.plated;
             while (dt > 0.)
               {
+                plated_trial = route == Route::plate ? st.plated + rate * dt :
+                               route == Route::strip ? std::max(0., st.plated + rate * dt) :
+                                                       st.plated;
+                if (route == Route::strip && std::abs(rate) * dt >= st.plated * (1. - 1e-12))
+                  plated_trial = 0.;
+                mech->set_time_step(dt);
                 // Staggered passes: transport with the stress of the last
                 // pass, then mechanics with the new content.
                 std::vector<double> sigma_h;
@@ -960,7 +1194,8 @@ namespace solidanode
                           break;
                       }
                     const auto [o, p] = solve_mechanics(
-                      x_pass, st.stack == Stack::displacement ? st.top : st.pressure);
+                      mech_x(x_pass, plated_trial),
+                      st.stack == Stack::displacement ? st.top : st.pressure);
                     mo.add(o);
                     if (!o.converged)
                       {
@@ -980,6 +1215,7 @@ namespace solidanode
                     mech->commit();
                     li->commit();
                     st.pressure = p_new;
+                    st.plated   = plated_trial;
                     if (galvanostatic)
                       st.li_passed += rate * dt;
                     break;
@@ -992,6 +1228,16 @@ namespace solidanode
                 final_step = false;
                 if (dt < dt_floor)
                   {
+                    if (cut_off && plating && sign > 0.)
+                      {
+                        // The alloy takes no more: the current plates Li.
+                        log("solidanode: the alloying phases are full in step '" + ps.name +
+                            "' (soc " + std::to_string(soc_now) + "); plating from now on");
+                        st.alloy_full = true;
+                        rerouted      = true;
+                        dt            = 0.;
+                        break;
+                      }
                     if (cut_off)
                       {
                         // Like a voltage cut-off: the surface is saturated
@@ -1023,7 +1269,7 @@ namespace solidanode
                 const double grow = mo.newton <= 6 * passes ? 1.5 : 1.;
                 st.dt = std::min(dt_max, std::max(st.dt, dt) * grow);
               }
-            step_done = final_step || dt == 0.; // dt = 0: reached, or cut off
+            step_done = (final_step || dt == 0.) && !rerouted; // dt = 0: reached, or cut off
           }
 
         if (dt_taken > 0. || ps.kind == Kind::press || ps.kind == Kind::set_soc)

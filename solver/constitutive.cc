@@ -1,6 +1,8 @@
 #include <solver/constitutive.h>
 
+#include <array>
 #include <cmath>
+#include <algorithm>
 
 namespace solidanode
 {
@@ -69,6 +71,101 @@ namespace solidanode
         return s;
       }
 
+      /// Radial return of a deviatoric trial stress of norm @p norm
+      /// (Frobenius) with shear stiffness 2 mu_bar = @p two_mu: the flow
+      /// increment dg (s = s_trial - two_mu dg n) and the denominator D of
+      /// its linearisation, d dg = (d norm - d(two_mu) dg) / D.
+      ///   rate-independent J2: f = norm - sqrt(2/3) (sigma_y + H alpha) = 0,
+      ///     D = two_mu + 2 H / 3;
+      ///   Norton creep (backward Euler over dt): sqrt(2/3) dg =
+      ///     dt A (sqrt(3/2) u / sigma_c)^n, u = norm - two_mu dg,
+      ///     D = two_mu + u / (n dg);
+      /// with both, the larger flow increment.
+      struct Return
+      {
+        bool   loading = false; ///< use the flow tangent
+        bool   plastic = false; ///< dg > 0
+        double dg = 0., D = 1.;
+      };
+
+      Return radial_return(double norm, double two_mu, const PointMaterial &m, double alpha_n)
+      {
+        Return       r;
+        const double flow = m.yield + m.H * alpha_n;
+        const double ftr  = norm - sqrt_2_3 * flow;
+        if (std::isfinite(m.yield) && norm > 0.)
+          {
+            // On the yield surface within round-off (e.g. the committed
+            // state of a point that is flowing): the elasto-plastic tangent
+            // (dg = 0), so that round-off does not choose the tangent point
+            // by point.
+            r.loading = ftr > -yield_tolerance * flow;
+            r.plastic = ftr > 0.;
+            r.D       = two_mu + 2. * m.H / 3.;
+            r.dg      = r.plastic ? ftr / r.D : 0.;
+          }
+        if (m.creep_rate > 0. && m.dt > 0. && norm > 0.)
+          {
+            // Solve phi(w) = ln(sqrt(2/3) w / two_mu) - ln(dt A)
+            //   - n ln(sqrt(3/2) (norm - w) / sigma_c) = 0 for the stress
+            // reduction w in (0, norm); phi increases with w. Newton on
+            // t = ln w, kept inside a bracket.
+            const double n      = m.creep_exponent;
+            const double lndtA  = std::log(m.dt * m.creep_rate);
+            auto         phi    = [&](double w) {
+              return std::log(sqrt_2_3 * w / two_mu) - lndtA -
+                     n * std::log(std::sqrt(1.5) * (norm - w) / m.creep_stress);
+            };
+            double lo = std::log(norm) - 700., hi = std::log(norm); // ln w bracket
+            // Explicit (forward Euler) estimate as the start.
+            double t = std::min(std::log(0.5 * norm),
+                                std::log(two_mu * std::sqrt(1.5)) + lndtA +
+                                  n * std::log(std::sqrt(1.5) * norm / m.creep_stress));
+            t = std::max(t, lo + 1.);
+            for (int k = 0; k < 200; ++k)
+              {
+                const double w = std::exp(t);
+                const double f = phi(w);
+                if (f > 0.)
+                  hi = t;
+                else
+                  lo = t;
+                const double df = 1. + n * w / (norm - w);
+                double       tn = t - f / df;
+                if (!(tn > lo && tn < hi))
+                  tn = 0.5 * (lo + hi);
+                const bool done = std::abs(tn - t) < 1e-13 || hi - lo < 1e-13;
+                t               = tn;
+                if (done)
+                  break;
+              }
+            const double w  = std::exp(t);
+            const double dg = w / two_mu;
+            if (dg > r.dg)
+              {
+                r.loading = true;
+                r.plastic = true;
+                r.dg      = dg;
+                r.D       = two_mu + (norm - w) / (n * dg);
+              }
+          }
+        return r;
+      }
+
+      /// Diagonal of F_s: J_s^(1/3) in every direction, or J_s along the
+      /// growth axis and 1 across it.
+      std::array<double, 3> swelling_stretch(const PointMaterial &m)
+      {
+        if (m.growth_axis < 0)
+          {
+            const double c = std::cbrt(m.Js);
+            return {{c, c, c}};
+          }
+        std::array<double, 3> f{{1., 1., 1.}};
+        f[m.growth_axis] = m.Js;
+        return f;
+      }
+
       bool finite_update(const PointMaterial &m, const Tensor2 &F, const double *hn,
                          PointResponse &out, double *hnew, double *A)
       {
@@ -77,10 +174,11 @@ namespace solidanode
           return false;
         const Tensor2 Finv = inverse(F, J);
         const double  Je   = J / m.Js;
-        const double  c    = std::cbrt(1. / m.Js); // F_hat = c F = F_e F_p
-        Tensor2       Fh;
-        for (unsigned int i = 0; i < 9; ++i)
-          Fh[i] = c * F[i];
+        const auto    fs   = swelling_stretch(m); // F_s = diag(fs)
+        Tensor2       Fh;                         // F_hat = F F_s^{-1} = F_e F_p
+        for (unsigned int i = 0; i < 3; ++i)
+          for (unsigned int j = 0; j < 3; ++j)
+            Fh[3 * i + j] = F[3 * i + j] / fs[j];
         const Tensor2 b    = sandwich(Fh, from_voigt(hn)); // trial b_e
         const double  je23 = std::pow(Je, -2. / 3.);
         Tensor2       bbar;
@@ -95,21 +193,15 @@ namespace solidanode
           v *= m.mu;
         const double norm    = std::sqrt(contract(str, str));
         const double alpha_n = hn[6];
-        const double ftr     = norm - sqrt_2_3 * (m.yield + m.H * alpha_n);
-        const bool   plastic = std::isfinite(m.yield) && ftr > 0.;
-        // On the yield surface within round-off (e.g. the committed state of
-        // a point that is flowing): the elasto-plastic tangent (dg = 0), so
-        // that round-off does not choose the tangent point by point.
-        const bool loading = std::isfinite(m.yield) && norm > 0. &&
-                             ftr > -yield_tolerance * (m.yield + m.H * alpha_n);
+        const double mubar   = m.mu * Ibar;
+        const Return ret     = radial_return(norm, 2. * mubar, m, alpha_n);
+        const bool   plastic = ret.plastic, loading = ret.loading;
+        const double D = ret.D, dg = ret.dg;
 
-        double  mubar = 0, D = 0, dg = 0, snorm = norm;
+        double  snorm = norm;
         Tensor2 n{}, s = str;
         if (loading)
           {
-            mubar = m.mu * Ibar;
-            D     = 2. * mubar + 2. * m.H / 3.;
-            dg    = plastic ? ftr / D : 0.;
             snorm = norm - 2. * mubar * dg;
             for (unsigned int i = 0; i < 9; ++i)
               {
@@ -167,9 +259,10 @@ namespace solidanode
                   be[i] = je23i * a[i];
                 for (unsigned int i = 0; i < 9; i += 4)
                   be[i] += je23i * y;
-                Tensor2 Fhinv;
-                for (unsigned int i = 0; i < 9; ++i)
-                  Fhinv[i] = Finv[i] / c;
+                Tensor2 Fhinv; // F_s F^{-1}
+                for (unsigned int i = 0; i < 3; ++i)
+                  for (unsigned int j = 0; j < 3; ++j)
+                    Fhinv[3 * i + j] = fs[i] * Finv[3 * i + j];
                 const Tensor2 cp = sandwich(Fhinv, be);
                 to_voigt(cp, hnew);
               }
@@ -249,14 +342,15 @@ namespace solidanode
           str[i] = 2. * m.mu * (eps[i] - ep[i]);
         for (unsigned int i = 0; i < 9; i += 4)
           str[i] -= 2. * m.mu * tr / 3.;
+        if (m.growth_axis >= 0) // deviator of eps_s = (J_s - 1) e_a (x) e_a
+          for (unsigned int i = 0; i < 3; ++i)
+            str[4 * i] -= 2. * m.mu * (m.Js - 1.) *
+                          ((int(i) == m.growth_axis ? 1. : 0.) - 1. / 3.);
         const double norm    = std::sqrt(contract(str, str));
         const double alpha_n = hn[6];
-        const double ftr     = norm - sqrt_2_3 * (m.yield + m.H * alpha_n);
-        const bool   plastic = std::isfinite(m.yield) && ftr > 0.;
-        const bool   loading = std::isfinite(m.yield) && norm > 0. &&
-                             ftr > -yield_tolerance * (m.yield + m.H * alpha_n);
-        const double D       = 2. * m.mu + 2. * m.H / 3.;
-        const double dg      = plastic ? ftr / D : 0.;
+        const Return ret     = radial_return(norm, 2. * m.mu, m, alpha_n);
+        const bool   plastic = ret.plastic, loading = ret.loading;
+        const double D = ret.D, dg = ret.dg;
         Tensor2      n{}, s = str;
         if (loading)
           for (unsigned int i = 0; i < 9; ++i)
@@ -287,7 +381,7 @@ namespace solidanode
             // C = kappa 1(x)1 + 2 mu theta (I - 1/3 1(x)1) - 2 mu thetabar n(x)n
             // (Simo & Hughes 1998, Box 3.2); dP/dF = C : sym.
             const double theta    = loading ? 1. - 2. * m.mu * dg / norm : 1.;
-            const double thetabar = loading ? 1. / (1. + m.H / (3. * m.mu)) - (1. - theta) : 0.;
+            const double thetabar = loading ? 2. * m.mu / D - (1. - theta) : 0.;
             for (unsigned int i = 0; i < 3; ++i)
               for (unsigned int j = 0; j < 3; ++j)
                 for (unsigned int k = 0; k < 3; ++k)
@@ -315,6 +409,10 @@ namespace solidanode
         m.yield = phase.yield1 >= 0. ? phase.yield0 + (phase.yield1 - phase.yield0) * x
                                      : phase.yield0;
       m.H = phase.hardening;
+      m.growth_axis    = phase.growth_axis;
+      m.creep_rate     = phase.creep_rate;
+      m.creep_stress   = phase.creep_stress;
+      m.creep_exponent = phase.creep_exponent;
       return m;
     }
 

@@ -9,6 +9,9 @@
 //     bbar_e = J_e^(-2/3) b_e,  sigma = tau_e / J_e (Cauchy)
 //   J2 plasticity on dev(tau_e) with yield sigma_y(x) + H alpha, Simo's
 //   radial return (Simo & Hughes 1998, Box 9.1); history C_p^{-1}, alpha.
+//   Optional Norton creep on the same radial return (backward Euler, the
+//   larger of the creep and the rate-independent flow), and optional
+//   growth along one axis, F_s = I + (J_s - 1) e_a (x) e_a (docs/plating.md).
 // Small strain (Kinematics::small):
 //   sigma = kappa tr(eps - eps_s) I + 2 mu (dev eps - eps_p),
 //   eps_s = (J_s(x) - 1) / 3 I, classical radial return; history eps_p, alpha.
@@ -36,6 +39,16 @@ namespace solidanode
     double yield0 = std::numeric_limits<double>::infinity();
     double yield1 = -1.;
     double hardening = 0.; ///< linear isotropic hardening modulus H [Pa]
+    /// Direction of the swelling: -1 isotropic, F_s = J_s^(1/3) I; 0, 1, 2:
+    /// along that axis only, F_s = I + (J_s - 1) e_a (x) e_a (plated Li
+    /// growing normal to the collector, docs/plating.md).
+    int growth_axis = -1;
+    /// Norton power-law creep, d(eps_p)/dt = creep_rate (q / creep_stress)^n
+    /// with q the von Mises stress (Kirchhoff in finite strain):
+    /// creep_rate = A exp(-Q / (R T)) at the run temperature [1/s]; 0: none.
+    double creep_rate     = 0.;
+    double creep_stress   = 1.; ///< sigma_c [Pa]
+    double creep_exponent = 1.; ///< n [-]
     /// Void modelled as a compliant solid (the caller gives its E, nu): it
     /// carries no stack pressure on the top face, like ElasticPhase::pore.
     bool pore = false;
@@ -63,6 +76,10 @@ namespace solidanode
     /// Newton iterations (PCGAMGSetReuseInterpolation). Off by default: on
     /// the 32^3 benchmark with plastic Si, CG then needed > 1000 iterations.
     bool         reuse_amg_interpolation = false;
+    /// Start each time step (FiniteStrainSolver::set_time_step > 0) from
+    /// the committed displacement extrapolated linearly along the last
+    /// committed step, instead of the committed displacement itself.
+    bool         extrapolate = false;
     /// Print one line per Newton iteration on rank 0 (stdout).
     bool         verbose = false;
   };
@@ -104,6 +121,11 @@ namespace solidanode
       double Js    = 1.;     ///< swelling volume ratio [-]
       double yield = std::numeric_limits<double>::infinity(); ///< [Pa]
       double H     = 0.;     ///< hardening modulus [Pa]
+      int    growth_axis = -1; ///< see MechanicalPhase::growth_axis
+      double creep_rate  = 0.; ///< [1/s]; creep acts when creep_rate > 0 and dt > 0
+      double creep_stress = 1.; ///< [Pa]
+      double creep_exponent = 1.;
+      double dt          = 0.; ///< time step of the update [s] (creep)
     };
 
     PointMaterial evaluate(const MechanicalPhase &phase, double x);

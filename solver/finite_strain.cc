@@ -122,6 +122,11 @@ namespace solidanode
         if (!(phase.yield0 > 0.) || !(phase.hardening >= 0.) ||
             (std::isfinite(phase.yield0) && phase.yield1 >= 0. && !(phase.yield1 > 0.)))
           throw CollectiveError(what + "need yield stresses > 0 and hardening >= 0");
+        if (phase.growth_axis < -1 || phase.growth_axis > 2)
+          throw CollectiveError(what + "growth axis must be -1 (isotropic), 0, 1 or 2");
+        if (!(phase.creep_rate >= 0.) || !(phase.creep_stress > 0.) ||
+            !(phase.creep_exponent >= 1.) || !std::isfinite(phase.creep_rate))
+          throw CollectiveError(what + "need creep rate >= 0, creep stress > 0, exponent >= 1");
         phase_of_material_[id] = static_cast<int>(phases_.size());
         phases_.push_back(phase);
       }
@@ -301,7 +306,7 @@ namespace solidanode
     matrix_.reinit(owned_, owned_, dsp, comm_);
     check_petsc(MatSetBlockSize(matrix_.petsc_matrix(), 3), "MatSetBlockSize");
 
-    for (auto *v : {&u_, &u_committed_, &u_trial_, &r_})
+    for (auto *v : {&u_, &u_committed_, &u_trial_, &u_previous_, &r_})
       v->reinit(owned_, relevant_, comm_);
     du_.reinit(owned_, comm_);
 
@@ -325,7 +330,7 @@ namespace solidanode
     }
     if (!layout_ok)
       throw std::logic_error("FiniteStrainSolver: unexpected ghost numbering");
-    for (auto *v : {&u_, &u_committed_, &u_trial_, &r_})
+    for (auto *v : {&u_, &u_committed_, &u_trial_, &u_previous_, &r_})
       {
         LocalForm lf(handle(*v));
         std::fill(lf.data(), lf.data() + lf.size(), 0.);
@@ -342,8 +347,10 @@ namespace solidanode
     const unsigned int *dofs = &cell_dofs_[n_cell_dof * cell];
     for (unsigned int i = 0; i < n_cell_dof; ++i)
       ue[i] = u_local[dofs[i]];
-    const constitutive::PointMaterial m =
-      constitutive::evaluate(phases_[cell_phase_[cell]], x_[cell]);
+    constitutive::PointMaterial m = constitutive::evaluate(phases_[cell_phase_[cell]], x_[cell]);
+    // Creep acts over the step being solved; the committed state is
+    // re-evaluated without a time step (its flow is in the history).
+    m.dt = at_committed_ ? 0. : dt_;
     const double *hn = &history_[std::size_t(cell) * cell_hist];
 
     if (want_force)
@@ -559,6 +566,22 @@ namespace solidanode
     NewtonStatistics st;
     x_ = x_cell;
     copy_ghosted(u_, u_committed_);
+    at_committed_ = false;
+    if (newton_.extrapolate && dt_ > 0. && dt_last_ > 0.)
+      {
+        // Start from the committed state extrapolated along the last step
+        // (free DoFs), unless that inverts a point.
+        const double s = dt_ / dt_last_;
+        {
+          LocalForm u(handle(u_)), uc(handle(u_committed_)), up(handle(u_previous_));
+          for (unsigned int i = 0; i < n_owned_; ++i)
+            if (dof_kind_[i] == 0)
+              u.data()[i] += s * (uc.data()[i] - up.data()[i]);
+        }
+        ghost_update_forward(handle(u_));
+        if (residual(u_) < 0.)
+          copy_ghosted(u_, u_committed_);
+      }
     double lift = 0.;
     if (top_ == TopCondition::displacement)
       {
@@ -762,17 +785,21 @@ namespace solidanode
           if (cell_kernel(c, ul.data(), false, Tangent::none, h.data(), out))
             std::copy(h.begin(), h.end(), history_.begin() + std::size_t(c) * cell_hist);
     }
+    copy_ghosted(u_previous_, u_committed_);
     copy_ghosted(u_committed_, u_);
     x_committed_   = x_;
     top_committed_ = top_value_;
+    dt_last_       = dt_;
+    at_committed_  = true;
   }
 
 
   void FiniteStrainSolver::revert()
   {
     copy_ghosted(u_, u_committed_);
-    x_         = x_committed_;
-    top_value_ = top_committed_;
+    x_            = x_committed_;
+    top_value_    = top_committed_;
+    at_committed_ = true;
   }
 
 
@@ -903,6 +930,12 @@ namespace solidanode
     std::copy_n(history_.begin() + std::size_t(c) * cell_hist, cell_hist, data.begin() + n_cell_dof);
     data[n_cell_dof + cell_hist]     = x_committed_[c];
     data[n_cell_dof + cell_hist + 1] = top_committed_;
+    {
+      LocalForm up(handle(u_previous_));
+      for (unsigned int i = 0; i < n_cell_dof; ++i)
+        data[n_cell_dof + cell_hist + 2 + i] = up.data()[cell_dofs_[n_cell_dof * c + i]];
+    }
+    data[2 * n_cell_dof + cell_hist + 2] = dt_last_;
     return data;
   }
 
@@ -916,14 +949,18 @@ namespace solidanode
                                   std::to_string(n_packed_values) + " values");
     const unsigned int c = cell->active_cell_index();
     {
-      LocalForm ul(handle(u_committed_));
+      LocalForm ul(handle(u_committed_)), up(handle(u_previous_));
       for (unsigned int i = 0; i < n_cell_dof; ++i)
         {
           const unsigned int l = cell_dofs_[n_cell_dof * c + i];
           if (l < n_owned_)
-            ul.data()[l] = data[i];
+            {
+              ul.data()[l] = data[i];
+              up.data()[l] = data[n_cell_dof + cell_hist + 2 + i];
+            }
         }
     }
+    dt_last_ = data[2 * n_cell_dof + cell_hist + 2];
     std::copy_n(data.begin() + n_cell_dof, cell_hist, history_.begin() + std::size_t(c) * cell_hist);
     x_committed_[c] = data[n_cell_dof + cell_hist];
     top_committed_  = data[n_cell_dof + cell_hist + 1];
@@ -932,6 +969,8 @@ namespace solidanode
   void FiniteStrainSolver::finish_unpack()
   {
     ghost_update_forward(handle(u_committed_));
+    ghost_update_forward(handle(u_previous_));
+    dt_last_ = Utilities::MPI::max(owned_cells_.empty() ? 0. : dt_last_, comm_);
     // Ghost cells: history and state of charge from their owners.
     using Data = std::vector<double>;
     GridTools::exchange_cell_data_to_ghosts<Data, parallel::distributed::Triangulation<3>>(

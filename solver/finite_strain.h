@@ -41,8 +41,10 @@ namespace solidanode
 
     /// Values in one pack_cell_state() blob: 24 vertex displacements (vertex
     /// v, component c at 3 v + c), 8 x 7 committed history values, the
-    /// cell's committed state of charge, the committed top load.
-    static constexpr unsigned int n_packed_values = 24 + 8 * constitutive::n_history + 2;
+    /// cell's committed state of charge, the committed top load, the 24
+    /// vertex displacements committed before (for the extrapolated start),
+    /// the time step of the last commit.
+    static constexpr unsigned int n_packed_values = 24 + 8 * constitutive::n_history + 2 + 25;
 
     /// @p phases maps material_id to its data; every material_id present in
     /// @p tria must be there. Throws CollectiveError on bad phase data.
@@ -60,6 +62,11 @@ namespace solidanode
     /// Does not commit. Returns converged = false (never throws) when Newton,
     /// the line search or CG fail; throws only for real errors.
     NewtonStatistics solve(double top_value, const std::vector<double> &x_cell);
+    /// Time step of the following solves [s], for creep (0: none, e.g. a
+    /// quasi-static press). The flow of a creeping phase over the step is
+    /// integrated by backward Euler.
+    void set_time_step(double dt) { dt_ = dt; }
+    double time_step() const { return dt_; }
     /// Accept the displacement and plastic history of the last solve.
     void commit();
     /// Go back to the last committed state.
@@ -167,6 +174,12 @@ namespace solidanode
     std::vector<double> history_; ///< 8 x n_history per active cell
     std::vector<double> x_, x_committed_;
     double              top_value_ = 0., top_committed_ = 0.;
+    double              dt_ = 0.;  ///< creep time step of the solves [s]
+    double              dt_last_ = 0.; ///< time step of the last commit [s]; 0: none
+    dealii::PETScWrappers::MPI::Vector u_previous_; ///< committed before the last commit
+    /// The current state is the committed one (after commit, revert,
+    /// unpack): stresses are evaluated without a creep step.
+    bool                at_committed_ = true;
     dealii::PETScWrappers::MPI::Vector u_, u_committed_, u_trial_, r_, du_;
     dealii::PETScWrappers::MPI::SparseMatrix matrix_;
     std::unique_ptr<ElasticKrylov>           krylov_;

@@ -49,8 +49,6 @@ namespace solidanode
   {
     if (!(temperature > 0.) || !std::isfinite(temperature))
       throw std::invalid_argument("Li transport: the temperature must be > 0 K");
-    if (phases_.empty())
-      throw std::invalid_argument("Li transport: no active phase");
     for (const auto &[label, p] : phases_)
       {
         if (!(p.c_max > 0.) || !std::isfinite(p.c_max) || !(p.D0 > 0.) ||
@@ -65,6 +63,14 @@ namespace solidanode
     if (!(settings_.newton_tolerance > 0.) || !(settings_.linear_rtol > 0.))
       throw std::invalid_argument("Li transport: tolerances must be > 0");
 
+    if (phases_.empty())
+      {
+        // Nothing stores Li (plating on a bare collector): no unknowns,
+        // x = 0 everywhere, steps do nothing.
+        cell_x_.assign(tria_.n_active_cells(), 0.);
+        row_of_cell_.assign(tria_.n_active_cells(), -1);
+        return;
+      }
     dof_handler_.distribute_dofs(fe_);
     owned_ = dof_handler_.locally_owned_dofs();
     DoFTools::extract_locally_relevant_dofs(dof_handler_, relevant_);
@@ -365,6 +371,8 @@ namespace solidanode
 
   void LiTransport::commit()
   {
+    if (phases_.empty())
+      return;
     x_old_ = x_;
     x_old_.update_ghost_values();
     for (unsigned int i = 0; i < faces_.size(); ++i)
@@ -373,6 +381,8 @@ namespace solidanode
 
   void LiTransport::revert()
   {
+    if (phases_.empty())
+      return;
     x_ = x_old_;
     x_.update_ghost_values();
     for (unsigned int i = 0; i < faces_.size(); ++i)
@@ -558,6 +568,11 @@ namespace solidanode
     if (sigma_h != nullptr && sigma_h->size() != tria_.n_active_cells())
       throw std::invalid_argument("Li transport: sigma_h must have one entry per active cell");
     TransportStepStatistics stats;
+    if (phases_.empty()) // nothing stores Li (e.g. plating on a bare collector)
+      {
+        stats.converged = true;
+        return stats;
+      }
 
     // Galvanostatic: molar flux per unit corrected in-contact area, times
     // the face's share factor (1, or its voxel's availability).
@@ -769,6 +784,8 @@ namespace solidanode
 
   void LiTransport::finish_unpack()
   {
+    if (phases_.empty())
+      return;
     x_.update_ghost_values();
     commit();
     sync_cell_x();

@@ -83,6 +83,18 @@ namespace solidanode
       {"K", Dimension::temperature, 1.0},
       {"degC", Dimension::temperature, 1.0, 273.15},
       {"\xC2\xB0" "C", Dimension::temperature, 1.0, 273.15},
+
+      {"1/s", Dimension::rate, 1.0},
+      {"/s", Dimension::rate, 1.0},
+      {"1/h", Dimension::rate, 1. / 3600.},
+
+      {"J/mol", Dimension::molar_energy, 1.0},
+      {"kJ/mol", Dimension::molar_energy, 1e3},
+
+      {"A/m2", Dimension::current_density, 1.0},
+      {"A/m^2", Dimension::current_density, 1.0},
+      {"mA/cm2", Dimension::current_density, 10.0},
+      {"mA/cm^2", Dimension::current_density, 10.0},
     };
 
     /// Short name of a dimension without example units, e.g. "a pressure".
@@ -114,6 +126,12 @@ namespace solidanode
             return "a concentration";
           case Dimension::temperature:
             return "a temperature";
+          case Dimension::rate:
+            return "a rate";
+          case Dimension::molar_energy:
+            return "a molar energy";
+          case Dimension::current_density:
+            return "a current density";
         }
       return "a quantity";
     }
@@ -208,6 +226,12 @@ namespace solidanode
           return "a concentration (mol/m3, mol/L)";
         case Dimension::temperature:
           return "a temperature (K, degC)";
+        case Dimension::rate:
+          return "a rate (1/s, 1/h)";
+        case Dimension::molar_energy:
+          return "a molar energy (J/mol, kJ/mol)";
+        case Dimension::current_density:
+          return "a current density (A/m2, mA/cm2)";
       }
     return "a quantity";
   }

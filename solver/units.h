@@ -23,6 +23,9 @@ namespace solidanode
     molar_volume,  ///< m3/mol, cm3/mol (partial molar volume)
     concentration, ///< mol/m3, mol/L
     temperature,   ///< K, degC (also °C)
+    rate,          ///< 1/s, 1/h (creep prefactors)
+    molar_energy,  ///< J/mol, kJ/mol (activation energies)
+    current_density, ///< A/m2 (SI), mA/cm2
   };
 
   /// Human-readable name with example units, e.g. "a length (m, mm, um, nm)".

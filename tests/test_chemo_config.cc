@@ -108,7 +108,7 @@ TEST(ChemoConfig, MistakesAreNamed)
 {
   // A charge step needs an end.
   EXPECT_NE(error_of(head + "protocol:\n  - lithiate: {c_rate: 0.1}\n")
-              .find("needs 'until_soc' or 'time'"),
+              .find("needs 'until_soc', 'time' or 'charge'"),
             std::string::npos);
   // Misspelt step.
   EXPECT_NE(error_of(head + "protocol:\n  - lithiat: {c_rate: 0.1, time: 1 h}\n")
