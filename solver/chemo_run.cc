@@ -1082,7 +1082,8 @@ namespace solidanode
             if (plating && galvanostatic)
               {
                 if (sign > 0.)
-                  route = st.alloy_full || capacity_mol <= 0. || soc_now >= plating->alloy_until ?
+                  route = st.alloy_full || capacity_mol <= 0. ||
+                              soc_now >= plating->alloy_until - 1e-9 ?
                             Route::plate :
                             Route::alloy;
                 else if (st.plated > 0.)
@@ -1102,7 +1103,11 @@ namespace solidanode
                 source.mode      = SourceMode::potentiostatic;
                 source.surface_x = *ps.surface_soc;
               }
-            double       dt        = st.dt;
+            // Plating and stripping are not limited by the alloy's state of
+            // charge: at least 20 steps per step duration.
+            const double dt_cap = route == Route::alloy || !ps.duration ? dt_max :
+                                                                          *ps.duration / 20.;
+            double       dt     = std::min(st.dt, dt_cap);
             bool         final_step = false;
             if (ps.duration && st.t_step + dt >= *ps.duration * (1. - 1e-12))
               {
@@ -1126,6 +1131,16 @@ namespace solidanode
                   {
                     dt         = t_left;
                     final_step = true;
+                  }
+              }
+            if (plating && route == Route::alloy && sign > 0. && capacity_mol > 0.)
+              {
+                // End the alloy part exactly at alloy_until, then plate.
+                const double t_left = (plating->alloy_until - soc_now) * capacity_mol / rate;
+                if (t_left > 0. && dt >= t_left * (1. - 1e-9))
+                  {
+                    dt         = t_left;
+                    final_step = false;
                   }
               }
             if (ps.pressure && st.stack == Stack::pressure)
@@ -1267,7 +1282,7 @@ namespace solidanode
                   }
                 // Next step: grow when easy, keep within the limits.
                 const double grow = mo.newton <= 6 * passes ? 1.5 : 1.;
-                st.dt = std::min(dt_max, std::max(st.dt, dt) * grow);
+                st.dt = std::min(dt_cap, std::max(st.dt, dt) * grow);
               }
             step_done = (final_step || dt == 0.) && !rerouted; // dt = 0: reached, or cut off
           }

@@ -74,7 +74,9 @@ namespace solidanode
   std::string format_seconds(double s)
   {
     char buf[32];
-    if (s < 120)
+    if (s < 10) // sub-second time steps stay readable
+      std::snprintf(buf, sizeof buf, "%.3g s", s);
+    else if (s < 120)
       std::snprintf(buf, sizeof buf, "%.0f s", s);
     else if (s < 7200)
       std::snprintf(buf, sizeof buf, "%.1f min", s / 60);

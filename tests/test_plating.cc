@@ -708,11 +708,10 @@ TEST(Plating, PlatingAndStrippingCycleConservesLi)
                 soc_end, areal_peak, passed_peak, areal_peak * mAh_per_cm2 * area / faraday);
   EXPECT_LE(worst, 1e-6 * max_passed);
   EXPECT_GT(peak, 0.1 * expected_peak);
-  // The alloy takes the current until its soc reaches alloy_until; the step
-  // that crosses it may overshoot by at most one time step (max_soc_change).
-  EXPECT_GE(soc_peak, 0.95 - 1e-9);
-  EXPECT_LE(soc_peak, 0.95 + 0.1 + 1e-9);
-  EXPECT_NEAR(peak, expected_peak, 0.1 * c_max * V_ag);
+  // The alloy takes the current until its soc reaches alloy_until exactly
+  // (the step that would cross it is shortened), then everything plates.
+  EXPECT_NEAR(soc_peak, 0.95, 1e-6);
+  EXPECT_NEAR(peak, expected_peak, 1e-6 * expected_peak);
   EXPECT_LE(plated_end, 1e-6 * peak);
   EXPECT_NEAR(thick, thick_expected, 1e-9 * thick_expected);
   EXPECT_NEAR(vol, peak * molar_volume, 1e-9 * peak * molar_volume);
