@@ -16,6 +16,8 @@
 #include <solver/li_transport.h>
 #include <solver/run.h>
 
+#include "protocol_case_support.h"
+
 #include <deal.II/base/mpi.h>
 
 #include <gtest/gtest.h>
@@ -258,36 +260,14 @@ protocol:
 
   std::string test_dir(const std::string &name)
   {
-    const auto n = dealii::Utilities::MPI::n_mpi_processes(comm);
-    return "chemo_test_output/" + name + "_np" + std::to_string(n);
+    return test_support::output_dir("chemo", name);
   }
-
-  void clean(const std::string &dir)
+  using test_support::clean;
+  using test_support::value;
+  CsvTable run_text(const std::string &text, const std::string &dir,
+                    unsigned int max_increments = 0, bool restart = false)
   {
-    if (dealii::Utilities::MPI::this_mpi_process(comm) == 0)
-      fs::remove_all(dir);
-    MPI_Barrier(comm);
-  }
-
-  CsvTable run_text(const std::string &text, const std::string &dir, unsigned int max_increments = 0,
-                    bool restart = false)
-  {
-    const CaseConfig config = read_case_string(text, dir + "/case.yaml");
-    RunOptions       options;
-    options.output_directory = dir + "/out";
-    options.quiet            = true;
-    options.restart          = restart;
-    options.max_increments   = max_increments;
-    run_case(config, options, comm);
-    return CsvTable::read(dir + "/out/summary.csv");
-  }
-
-  double value(const CsvTable &t, std::size_t row, const std::string &column)
-  {
-    const auto &c = t.columns();
-    const auto  i = std::find(c.begin(), c.end(), column) - c.begin();
-    EXPECT_LT(std::size_t(i), c.size()) << "no column " << column;
-    return std::stod(t.rows().at(row).at(std::size_t(i)));
+    return test_support::run_case_text(text, dir, max_increments, restart);
   }
 } // namespace
 

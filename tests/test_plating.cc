@@ -24,6 +24,8 @@
 #include <solver/finite_strain.h>
 #include <solver/run.h>
 
+#include "protocol_case_support.h"
+
 #include <deal.II/base/mpi.h>
 
 #include <gtest/gtest.h>
@@ -550,37 +552,14 @@ namespace
 
   std::string test_dir(const std::string &name)
   {
-    const auto n = dealii::Utilities::MPI::n_mpi_processes(comm);
-    return "plating_test_output/" + name + "_np" + std::to_string(n);
+    return test_support::output_dir("plating", name);
   }
-
-  void clean(const std::string &dir)
+  using test_support::clean;
+  using test_support::value;
+  CsvTable run_text(const std::string &text, const std::string &dir,
+                    unsigned int max_increments = 0, bool restart = false)
   {
-    if (root())
-      fs::remove_all(dir);
-    MPI_Barrier(comm);
-  }
-
-  CsvTable run_text(const std::string &text, const std::string &dir)
-  {
-    if (root())
-      fs::create_directories(dir);
-    MPI_Barrier(comm);
-    const CaseConfig config = read_case_string(text, dir + "/case.yaml");
-    RunOptions       options;
-    options.output_directory = dir + "/out";
-    options.quiet            = std::getenv("PLATING_VERBOSE") == nullptr;
-    run_case(config, options, comm);
-    return CsvTable::read(dir + "/out/summary.csv");
-  }
-
-  double value(const CsvTable &t, std::size_t row, const std::string &column)
-  {
-    const auto &c = t.columns();
-    const auto  i = std::find(c.begin(), c.end(), column) - c.begin();
-    if (std::size_t(i) >= c.size())
-      throw std::runtime_error("summary.csv has no column " + column);
-    return std::stod(t.rows().at(row).at(std::size_t(i)));
+    return test_support::run_case_text(text, dir, max_increments, restart);
   }
 
   std::string step_name(const CsvTable &t, std::size_t row)
@@ -720,6 +699,44 @@ TEST(Plating, PlatingAndStrippingCycleConservesLi)
   EXPECT_NEAR(li_initial, soc0 * c_max * V_ag, 1e-9 * soc0 * c_max * V_ag);
   EXPECT_NEAR(soc_end, soc0, 1e-6);
   EXPECT_NEAR(value(t, last, "li_in_alloy_mol"), li_initial, 1e-6 * max_passed);
+}
+
+TEST(Plating, RestartWhilePlatingMatchesTheUninterruptedRun)
+{
+  // Stop in the middle of plating (after the alloy filled) and in the
+  // middle of stripping, restart each time: the plated Li, the creep
+  // history and the extrapolated Newton start come back from the checkpoint,
+  // so the end state equals the uninterrupted run's.
+  const std::string dir = test_dir("restart");
+  clean(dir);
+  const std::string text = layered_case(
+    "swelling: 2.85, initial_soc: 0.1",
+    "    creep: {rate: 4.25e4 1/s, stress: 0.95 MPa, exponent: 6.67, activation_energy: 37 kJ/mol}\n",
+    "    yield_stress: 100 MPa\n", "0.95", "1e-8",
+    "  - lithiate: {current_density: 1 mA/cm2, charge: 1 mAh/cm2, pressure: 2 MPa}\n"
+    "  - delithiate: {current_density: 1 mA/cm2, charge: 0.8 mAh/cm2}\n");
+  const CsvTable full = run_text(text, dir + "/full");
+  const std::size_t n = full.rows().size();
+  ASSERT_GE(n, 10u);
+  // Chunks: up to row n/2 (plating), then to 3n/4 (stripping), then the rest.
+  run_text(text, dir + "/chunked", static_cast<unsigned int>(n / 2));
+  run_text(text, dir + "/chunked", static_cast<unsigned int>(n / 4), true);
+  const CsvTable chunked = run_text(text, dir + "/chunked", 0, true);
+  ASSERT_EQ(chunked.rows().size(), n);
+  double worst = 0.;
+  for (const char *c : {"plated_li_mol", "li_in_alloy_mol", "thickness_m", "time_s",
+                        "stack_pressure_Pa", "max_von_mises_Li_Pa", "max_plastic_strain_Li"})
+    {
+      const double a = value(full, n - 1, c), b = value(chunked, n - 1, c);
+      const double scale = std::abs(a) + (std::string(c) == "plated_li_mol" ? 1e-15 : 1e-30);
+      worst = std::max(worst, std::abs(b - a) / scale);
+      EXPECT_NEAR(b, a, 1e-8 * scale) << c;
+    }
+  EXPECT_GT(value(full, n / 2 - 1, "plated_li_mol"), 0.) << "the first chunk should end while plating";
+  if (root())
+    std::printf("restart while plating and stripping (%zu rows, chunks of %zu and %zu): worst "
+                "relative difference at the end %.2e\n",
+                n, n / 2, n / 4, worst);
 }
 
 TEST(Plating, PlatingUnderAFixedThicknessRaisesTheStackPressureByTheClosedForm)
