@@ -264,11 +264,7 @@ protocol:
   }
   using test_support::clean;
   using test_support::value;
-  CsvTable run_text(const std::string &text, const std::string &dir,
-                    unsigned int max_increments = 0, bool restart = false)
-  {
-    return test_support::run_case_text(text, dir, max_increments, restart);
-  }
+  using test_support::run_case_text;
 } // namespace
 
 TEST(Chemo, ProtocolConservesLiAndStackRespondsToSwelling)
@@ -278,7 +274,7 @@ TEST(Chemo, ProtocolConservesLiAndStackRespondsToSwelling)
   const std::string vti = slab_image(dir);
 
   // Constant stack pressure: Li in = current x time, thickness grows.
-  const CsvTable a = run_text(slab_case(vti, "pressure: 10 MPa"), dir + "/pressure");
+  const CsvTable a = run_case_text(slab_case(vti, "pressure: 10 MPa"), dir + "/pressure");
   const std::size_t last = a.rows().size() - 1;
   ASSERT_GE(last, 3u);
   EXPECT_NEAR(value(a, last, "state_of_charge"), 0.3, 1e-9);
@@ -298,7 +294,7 @@ TEST(Chemo, ProtocolConservesLiAndStackRespondsToSwelling)
   // free thickening of the Si layer is taken up by compressing the Si and
   // electrolyte layers in series (P-wave moduli M = E (1-nu)/((1+nu)(1-2nu))):
   // p = 0.182 um / (4 um / M_Si + 4 um / M_SE) + 10 MPa ~ 1.3 GPa.
-  const CsvTable b = run_text(slab_case(vti, "thickness: fixed"), dir + "/fixed");
+  const CsvTable b = run_case_text(slab_case(vti, "thickness: fixed"), dir + "/fixed");
   const std::size_t lb = b.rows().size() - 1;
   EXPECT_NEAR(value(b, lb, "thickness_m"), value(b, 1, "thickness_m"), 1e-4 * h);
   auto M = [](double E, double nu) { return E * (1 - nu) / ((1 + nu) * (1 - 2 * nu)); };
@@ -319,9 +315,9 @@ TEST(Chemo, RestartInTheMiddleOfAProtocolMatchesTheUninterruptedRun)
   const std::string plain = "diffusivity: 1e-12 m2/s}";
   text.replace(text.find(plain), plain.size(),
                "diffusivity: 1e-12 m2/s, partial_molar_volume: 9e-6 m3/mol}");
-  const CsvTable full = run_text(text, dir + "/full");
-  run_text(text, dir + "/chunked", 3);
-  const CsvTable chunked = run_text(text, dir + "/chunked", 0, true);
+  const CsvTable full = run_case_text(text, dir + "/full");
+  run_case_text(text, dir + "/chunked", 3);
+  const CsvTable chunked = run_case_text(text, dir + "/chunked", 0, true);
   ASSERT_EQ(full.rows().size(), chunked.rows().size());
   const std::size_t last = full.rows().size() - 1;
   EXPECT_NEAR(value(full, last, "li_total_mol"), value(full, last, "li_passed_mol"),

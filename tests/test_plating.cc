@@ -556,11 +556,7 @@ namespace
   }
   using test_support::clean;
   using test_support::value;
-  CsvTable run_text(const std::string &text, const std::string &dir,
-                    unsigned int max_increments = 0, bool restart = false)
-  {
-    return test_support::run_case_text(text, dir, max_increments, restart);
-  }
+  using test_support::run_case_text;
 
   std::string step_name(const CsvTable &t, std::size_t row)
   {
@@ -638,7 +634,7 @@ TEST(Plating, PlatingAndStrippingCycleConservesLi)
     "  - lithiate: {current_density: 1 mA/cm2, charge: 1 mAh/cm2, pressure: 2 MPa}\n"
     "  - rest: {time: 10 min}\n"
     "  - delithiate: {current_density: 1 mA/cm2, charge: 1 mAh/cm2}\n");
-  const CsvTable t = run_text(text, dir);
+  const CsvTable t = run_case_text(text, dir);
   const std::size_t rows = t.rows().size();
   ASSERT_GE(rows, 5u);
   const double area = 16 * h * h, V_ag = 16 * h * h * h, c_max = 2.19e5;
@@ -715,13 +711,13 @@ TEST(Plating, RestartWhilePlatingMatchesTheUninterruptedRun)
     "    yield_stress: 100 MPa\n", "0.95", "1e-8",
     "  - lithiate: {current_density: 1 mA/cm2, charge: 1 mAh/cm2, pressure: 2 MPa}\n"
     "  - delithiate: {current_density: 1 mA/cm2, charge: 0.8 mAh/cm2}\n");
-  const CsvTable full = run_text(text, dir + "/full");
+  const CsvTable full = run_case_text(text, dir + "/full");
   const std::size_t n = full.rows().size();
   ASSERT_GE(n, 10u);
   // Chunks: up to row n/2 (plating), then to 3n/4 (stripping), then the rest.
-  run_text(text, dir + "/chunked", static_cast<unsigned int>(n / 2));
-  run_text(text, dir + "/chunked", static_cast<unsigned int>(n / 4), true);
-  const CsvTable chunked = run_text(text, dir + "/chunked", 0, true);
+  run_case_text(text, dir + "/chunked", static_cast<unsigned int>(n / 2));
+  run_case_text(text, dir + "/chunked", static_cast<unsigned int>(n / 4), true);
+  const CsvTable chunked = run_case_text(text, dir + "/chunked", 0, true);
   ASSERT_EQ(chunked.rows().size(), n);
   double worst = 0.;
   for (const char *c : {"plated_li_mol", "li_in_alloy_mol", "thickness_m", "time_s",
@@ -753,7 +749,7 @@ TEST(Plating, PlatingUnderAFixedThicknessRaisesTheStackPressureByTheClosedForm)
     "swelling: 0, initial_soc: 0.95", "", "", "0.9", "1e-10",
     "  - hold: {pressure: 2 MPa, time: 1 s}\n"
     "  - lithiate: {current_density: 1 mA/cm2, charge: 0.005 mAh/cm2, thickness: fixed}\n");
-  const CsvTable t = run_text(text, dir);
+  const CsvTable t = run_case_text(text, dir);
   const std::size_t rows = t.rows().size(), last = rows - 1;
   ASSERT_GE(rows, 2u);
   const double area = 16 * h * h, h_seed = 2 * h;
