@@ -33,6 +33,8 @@ namespace solidanode
   {
     using Kind = ProtocolStep::Kind;
 
+    constexpr double faraday = 96485.33212; // C/mol
+
     enum class Stack
     {
       pressure,        ///< constant stack pressure
@@ -539,7 +541,7 @@ namespace solidanode
     record["kinematics"] = chemo.kinematics == ChemoSpec::Kinematics::finite ? "finite" : "small";
     record["temperature_K"]        = chemo.temperature;
     record["capacity_mol"]         = capacity_mol;
-    record["capacity_mAh"]         = capacity_mol * 96485.33212 / 3.6;
+    record["capacity_mAh"]         = capacity_mol * faraday / 3.6;
     for (const auto &[label, a] : active)
       {
         Json &e = record["active_phases"][a.name];
@@ -809,7 +811,6 @@ namespace solidanode
         }
       if (plating)
         {
-          constexpr double faraday = 96485.33212;
           const double     v_plated = st.plated * plating->molar_volume;
           row["plated_li_mol"]          = CsvTable::format(st.plated);
           row["plated_li_volume_m3"]    = CsvTable::format(v_plated);
@@ -931,7 +932,6 @@ namespace solidanode
         const double sign = ps.kind == Kind::delithiate ? -1. : 1.;
         // Total Li rate of a galvanostatic step [mol/s] (C-rate of the alloy
         // capacity, or current per top area) and the nominal time step.
-        constexpr double faraday = 96485.33212;
         const double rate = !galvanostatic      ? 0. :
                             ps.current_density ? sign * *ps.current_density * top_area / faraday :
                                                  sign * ps.c_rate * capacity_mol / hour;
@@ -1158,11 +1158,9 @@ namespace solidanode
             double       plated_trial = st.plated;
             while (dt > 0.)
               {
-                plated_trial = route == Route::plate ? st.plated + rate * dt :
-                               route == Route::strip ? std::max(0., st.plated + rate * dt) :
-                                                       st.plated;
+                plated_trial = route == Route::alloy ? st.plated : st.plated + rate * dt;
                 if (route == Route::strip && std::abs(rate) * dt >= st.plated * (1. - 1e-12))
-                  plated_trial = 0.;
+                  plated_trial = 0.; // the last of it (dt was cut to end there)
                 mech->set_time_step(dt);
                 // Staggered passes: transport with the stress of the last
                 // pass, then mechanics with the new content.

@@ -66,7 +66,6 @@ namespace solidanode
     /// quasi-static press). The flow of a creeping phase over the step is
     /// integrated by backward Euler.
     void set_time_step(double dt) { dt_ = dt; }
-    double time_step() const { return dt_; }
     /// Accept the displacement and plastic history of the last solve.
     void commit();
     /// Go back to the last committed state.

@@ -10,6 +10,7 @@
 #include <deal.II/base/mpi.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
 #include <string>

@@ -25,6 +25,7 @@
 #include <hdf5.h>
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <regex>
 
@@ -64,6 +65,26 @@ solver: {rtol: 1e-10, pore_stiffness_ratio: 1e-4}
     if (dealii::Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
       fs::remove_all(dir);
     MPI_Barrier(MPI_COMM_WORLD);
+  }
+  /// Every numeric summary column of @p a and @p b agrees in every row to
+  /// 1e-6 of scale(column, value of b) (iteration counts, residuals and
+  /// wall times excluded).
+  void expect_same_summaries(const CsvTable &a, const CsvTable &b, std::size_t rows,
+                             const std::function<double(const std::string &, double)> &scale)
+  {
+    ASSERT_EQ(a.n_rows(), rows);
+    ASSERT_EQ(b.n_rows(), rows);
+    ASSERT_EQ(a.columns(), b.columns());
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t c = 0; c < a.columns().size(); ++c)
+        {
+          const std::string &name = a.columns()[c];
+          if (name == "cg_iterations" || name == "relative_residual" ||
+              name == "solve_wall_s" || name == "step_name")
+            continue;
+          const double x = std::stod(a.rows()[r][c]), y = std::stod(b.rows()[r][c]);
+          EXPECT_NEAR(x, y, 1e-6 * scale(name, y)) << name << " row " << r;
+        }
   }
 } // namespace
 
@@ -302,19 +323,10 @@ TEST(Run, RestartFromCheckpointMatchesUninterruptedRun)
     {
       const CsvTable a = CsvTable::read(straight.output_directory + "/summary.csv");
       const CsvTable b = CsvTable::read(chunk.output_directory + "/summary.csv");
-      ASSERT_EQ(a.n_rows(), 4u);
-      ASSERT_EQ(b.n_rows(), 4u);
-      ASSERT_EQ(a.columns(), b.columns());
-      for (std::size_t r = 0; r < 4; ++r)
-        for (std::size_t c = 0; c < a.columns().size(); ++c)
-          {
-            const std::string &name = a.columns()[c];
-            if (name == "cg_iterations" || name == "relative_residual" ||
-                name == "solve_wall_s" || name == "step_name")
-              continue;
-            const double x = std::stod(a.rows()[r][c]), y = std::stod(b.rows()[r][c]);
-            EXPECT_NEAR(x, y, 1e-6 * std::max(std::abs(x), 1e-3)) << name << " row " << r;
-          }
+      // b: after the restart; a's value as the scale, as before.
+      expect_same_summaries(b, a, 4, [](const std::string &, double x) {
+        return std::max(std::abs(x), 1e-3);
+      });
       // Both series list the same four outputs.
       std::ifstream     pa(straight.output_directory + "/solution.pvd"),
                         pb(chunk.output_directory + "/solution.pvd");
@@ -351,24 +363,13 @@ TEST(Run, MatrixFreeAndAssembledSolversAgree)
     }
   if (dealii::Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
     {
-      const CsvTable &a = tables.at("mf"), &b = tables.at("amg");
-      ASSERT_EQ(a.n_rows(), 3u);
-      ASSERT_EQ(b.n_rows(), 3u);
-      ASSERT_EQ(a.columns(), b.columns());
-      for (std::size_t r = 0; r < 3; ++r)
-        for (std::size_t c = 0; c < a.columns().size(); ++c)
-          {
-            const std::string &name = a.columns()[c];
-            if (name == "cg_iterations" || name == "relative_residual" ||
-                name == "solve_wall_s" || name == "step_name")
-              continue;
-            const double x = std::stod(a.rows()[r][c]), y = std::stod(b.rows()[r][c]);
-            // Relative to the value, but at least to a scale of 1 kPa for
-            // stresses (the pore stresses are tiny) and 1 pm for lengths.
-            const bool   stress = name.find("_Pa") != std::string::npos;
-            const double scale  = std::max(std::abs(y), stress ? 1e3 : 1e-12);
-            EXPECT_NEAR(x, y, 1e-6 * scale) << name << " row " << r;
-          }
+      // Relative to the value, but at least to a scale of 1 kPa for
+      // stresses (the pore stresses are tiny) and 1 pm for lengths.
+      expect_same_summaries(tables.at("mf"), tables.at("amg"), 3,
+                            [](const std::string &name, double y) {
+                              const bool stress = name.find("_Pa") != std::string::npos;
+                              return std::max(std::abs(y), stress ? 1e3 : 1e-12);
+                            });
     }
 
   // An odd image dimension leaves the voxel mesh without multigrid levels:
