@@ -601,6 +601,10 @@ namespace solidanode
             "pore_stiffness_ratio", Dimension::dimensionless, c.solver.pore_stiffness_ratio);
           if (!(c.solver.pore_stiffness_ratio > 0. && c.solver.pore_stiffness_ratio < 1.))
             s->child("pore_stiffness_ratio").fail("expected a ratio in (0, 1)");
+          c.solver.pore_closure =
+            s->quantity("pore_closure", Dimension::dimensionless, c.solver.pore_closure);
+          if (!(c.solver.pore_closure >= 0. && c.solver.pore_closure < 1.))
+            s->child("pore_closure").fail("expected a volume ratio in [0, 1)");
           const std::string method = s->string("method", "mf");
           if (method == "mf")
             c.solver.method = SolverSpec::Method::mf;

@@ -126,6 +126,10 @@ namespace solidanode
     /// Young's modulus of pores relative to the softest solid phase. Solid
     /// fields change by O(ratio); below ~1e-5 GAMG's smoothers can fail.
     double pore_stiffness_ratio = 1e-4;
+    /// Finite-strain protocol cases: elastic volume ratio J_c at which a
+    /// crushed pore voxel closes (MechanicalPhase::closure_J; the barrier's
+    /// bulk modulus is the softest solid's). 0: no closure, pores may invert.
+    double pore_closure = 0.1;
     /// Linear solver of the small-strain `steps` cases: matrix-free CG with
     /// geometric multigrid (MFElasticitySolver, solver/mf_elasticity.h), or
     /// the assembled matrix with PETSc CG + GAMG (ElasticitySolver). mf falls

@@ -135,12 +135,16 @@ namespace solidanode
     const auto   histogram   = image.histogram();
     const double cell_volume = image.voxel_size[0] * image.voxel_size[1] * image.voxel_size[2];
     double       min_solid_E = std::numeric_limits<double>::infinity();
+    double       min_solid_K = std::numeric_limits<double>::infinity(); // bulk modulus
     for (const auto &[label, count] : histogram)
       {
         (void)count;
         const auto &m = config.materials.at(image.phase_names.at(label));
         if (m.model != MaterialSpec::Model::pore)
-          min_solid_E = std::min(min_solid_E, m.E);
+          {
+            min_solid_E = std::min(min_solid_E, m.E);
+            min_solid_K = std::min(min_solid_K, m.E / (3. * (1. - 2. * m.nu)));
+          }
       }
     if (!std::isfinite(min_solid_E))
       throw CollectiveError(config.file + ": the image holds no solid phase, only pores");
@@ -160,6 +164,8 @@ namespace solidanode
             p.E0   = config.solver.pore_stiffness_ratio * min_solid_E;
             p.nu   = 0.;
             p.pore = true;
+            p.closure_J    = config.solver.pore_closure;
+            p.closure_bulk = min_solid_K;
             pore_labels.insert(label);
           }
         else

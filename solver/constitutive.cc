@@ -213,8 +213,15 @@ namespace solidanode
         Tensor2      tau;
         for (unsigned int i = 0; i < 9; ++i)
           tau[i] = m.Js * s[i];
+        // Pore closure barrier, r = J_e / J_c < 1: p_c = -kappa_c (1 - r)^2 / r,
+        // zero with zero slope at r = 1 (no jump in the tangent), ~ -kappa_c / r
+        // as r -> 0; d p_c = kappa_c (1 - r^2) / r tr(l).
+        const double r       = m.closure_J > 0. ? Je / m.closure_J : 1.;
+        const bool   closing = r < 1.;
+        const double pc      = closing ? -m.closure_bulk * (1. - r) * (1. - r) / r : 0.;
+        const double dpc     = closing ? m.closure_bulk * (1. - r * r) / r : 0.;
         for (unsigned int i = 0; i < 9; i += 4)
-          tau[i] += m.Js * m.kappa * lnJe;
+          tau[i] += m.Js * (m.kappa * lnJe + pc);
         for (unsigned int i = 0; i < 9; ++i)
           out.cauchy[i] = tau[i] / J;
         // P = tau F^{-T}
@@ -314,7 +321,7 @@ namespace solidanode
                 for (unsigned int i = 0; i < 9; ++i)
                   M[i] = m.Js * ds[i];
                 for (unsigned int i = 0; i < 9; i += 4)
-                  M[i] += m.Js * m.kappa * trl;
+                  M[i] += m.Js * (m.kappa + dpc) * trl;
                 for (unsigned int i = 0; i < 3; ++i)
                   M[3 * i + k] -=
                     tau[3 * i] * fl[0] + tau[3 * i + 1] * fl[1] + tau[3 * i + 2] * fl[2];
@@ -413,6 +420,8 @@ namespace solidanode
       m.creep_rate     = phase.creep_rate;
       m.creep_stress   = phase.creep_stress;
       m.creep_exponent = phase.creep_exponent;
+      m.closure_J      = phase.closure_J;
+      m.closure_bulk   = phase.closure_bulk;
       return m;
     }
 

@@ -9,6 +9,8 @@
 //     bbar_e = J_e^(-2/3) b_e,  sigma = tau_e / J_e (Cauchy)
 //   J2 plasticity on dev(tau_e) with yield sigma_y(x) + H alpha, Simo's
 //   radial return (Simo & Hughes 1998, Box 9.1); history C_p^{-1}, alpha.
+//   Pores (optional): tau -= kappa_c (1 - r)^2 / r I for r = J_e / J_c < 1,
+//   a barrier that closes a crushed pore voxel near J_c instead of inverting.
 //   Optional Norton creep on the same radial return (backward Euler, the
 //   larger of the creep and the rate-independent flow), and optional
 //   growth along one axis, F_s = I + (J_s - 1) e_a (x) e_a (docs/plating.md).
@@ -52,6 +54,14 @@ namespace solidanode
     /// Void modelled as a compliant solid (the caller gives its E, nu): it
     /// carries no stack pressure on the top face, like ElasticPhase::pore.
     bool pore = false;
+    /// Pore closure (finite strain): below the elastic volume ratio
+    /// closure_J the point also carries the Kirchhoff stress p_c I,
+    /// p_c = -closure_bulk (1 - r)^2 / r with r = J_e / closure_J, which
+    /// starts with zero slope and grows without bound as J_e -> 0, so that a
+    /// crushed pore voxel stops near closure_J and then transmits contact
+    /// pressure instead of inverting. 0: none.
+    double closure_J    = 0.;
+    double closure_bulk = 0.; ///< [Pa]
   };
 
   enum class Kinematics
@@ -126,6 +136,8 @@ namespace solidanode
       double creep_stress = 1.; ///< [Pa]
       double creep_exponent = 1.;
       double dt          = 0.; ///< time step of the update [s] (creep)
+      double closure_J    = 0.; ///< see MechanicalPhase::closure_J
+      double closure_bulk = 0.; ///< [Pa]
     };
 
     PointMaterial evaluate(const MechanicalPhase &phase, double x);

@@ -455,6 +455,10 @@ namespace solidanode
         {
           if (!cell_kernel(c, ul.data(), true, Tangent::none, nullptr, out))
             {
+              if (newton_.verbose)
+                std::printf("  rank %u: a point of a '%s' cell inverts\n",
+                            Utilities::MPI::this_mpi_process(comm_),
+                            phases_[cell_phase_[c]].name.c_str());
               valid = false;
               break;
             }

@@ -221,6 +221,7 @@ namespace solidanode
       s["max_iterations"]       = c.solver.linear.max_iterations;
       s["petsc_options"]        = c.solver.linear.petsc_options;
       s["pore_stiffness_ratio"] = c.solver.pore_stiffness_ratio;
+      s["pore_closure"]         = c.solver.pore_closure;
       s["method"] = c.solver.method == SolverSpec::Method::mf ? "mf" : "amg";
       return j;
     }
