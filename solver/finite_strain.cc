@@ -642,6 +642,9 @@ namespace solidanode
         const unsigned int its_before = st.linear_iterations;
         int                reason     = linear_solve(it == 0, false, st);
         const char        *fallback   = "";
+        if (newton_.verbose && reason < 0 && Utilities::MPI::this_mpi_process(comm_) == 0)
+          std::printf("  Newton %u: CG on the consistent tangent stopped, PETSc reason %d\n", it,
+                      reason);
         if (reason == KSP_DIVERGED_INDEFINITE_PC || reason == KSP_DIVERGED_BREAKDOWN ||
             reason == KSP_DIVERGED_PC_FAILED)
           {
