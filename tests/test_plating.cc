@@ -21,7 +21,6 @@
 #include <mesh/voxel_mesh.h>
 #include <postprocess/summary.h>
 #include <solver/case_config.h>
-#include <solver/constitutive.h>
 #include <solver/finite_strain.h>
 #include <solver/run.h>
 
@@ -522,38 +521,7 @@ TEST(Plating, CrushedPoreVoxelsCloseInsteadOfInverting)
   pore.closure_J    = Jc;
   pore.closure_bulk = Kc;
 
-  // The tangent with the barrier active is the derivative of the stress.
-  {
-    const auto m = constitutive::evaluate(pore, 0.);
-    double     hist[constitutive::n_history];
-    constitutive::initial_history(Kinematics::finite, hist);
-    const constitutive::Tensor2 F{{0.45, 0.02, 0., 0.01, 0.4, 0.03, 0., 0.02, 0.3}};
-    constitutive::PointResponse r;
-    double                      A[81];
-    ASSERT_TRUE(constitutive::update(Kinematics::finite, m, F, hist, r, nullptr, A));
-    ASSERT_LT(r.Je, Jc);
-    double worst = 0., scale = 0.;
-    for (unsigned int kl = 0; kl < 9; ++kl)
-      {
-        const double eps = 1e-7;
-        auto         Fp = F, Fm = F;
-        Fp[kl] += eps;
-        Fm[kl] -= eps;
-        constitutive::PointResponse rp, rm;
-        ASSERT_TRUE(constitutive::update(Kinematics::finite, m, Fp, hist, rp, nullptr, nullptr));
-        ASSERT_TRUE(constitutive::update(Kinematics::finite, m, Fm, hist, rm, nullptr, nullptr));
-        for (unsigned int ij = 0; ij < 9; ++ij)
-          {
-            worst = std::max(worst, std::abs((rp.P[ij] - rm.P[ij]) / (2. * eps) - A[9 * ij + kl]));
-            scale = std::max(scale, std::abs(A[9 * ij + kl]));
-          }
-      }
-    if (root())
-      std::printf("pore closure tangent at J = %.4f: max |A - FD| %.2e of max |A| %.2e\n", r.J,
-                  worst, scale);
-    EXPECT_LT(worst, 1e-6 * scale);
-  }
-
+  // (Its tangent: Constitutive.PoreClosureTangentIsTheDerivativeOfTheStress.)
   MechanicalPhase sep;
   sep.name = "LPSCl";
   sep.E0   = E_sep;
