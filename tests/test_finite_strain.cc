@@ -150,11 +150,7 @@ namespace
       f += d(rng);
     return F;
   }
-} // namespace
 
-
-namespace
-{
   /// Largest |A - central differences of P| over all entries (and max |A|)
   /// of the tangent of constitutive::update at F from history h.
   std::pair<double, double> tangent_fd_error(Kinematics kin, const constitutive::PointMaterial &m,

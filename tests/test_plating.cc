@@ -530,10 +530,9 @@ TEST(Plating, CrushedPoreVoxelsCloseInsteadOfInverting)
                      [](auto, auto, std::size_t k) { return k < 3 ? 0 : 2; }),
                {{0, pore}, {2, sep}}, SideCondition::rollers, TopCondition::pressure);
   const double kp = kappa_of(pore.E0, 0.), mp = mu_of(pore.E0, 0.);
-  auto         pore_stress = [&](double s) {
-    const double r  = s / Jc;
-    const double pc = r < 1. ? -Kc * (1. - r) * (1. - r) / r : 0.;
-    return (kp * std::log(s) + 2. / 3. * mp * std::pow(s, -2. / 3.) * (s * s - 1.) + pc) / s;
+  auto         pore_stress = [&](double s) { // confined neo-Hookean + barrier
+    const double r = s / Jc;
+    return confined_stress(kp, mp, s) + (r < 1. ? -Kc * (1. - r) * (1. - r) / r : 0.) / s;
   };
   const auto x0 = prob.uniform_x(0.);
   const auto is_pore = [](const dealii::Point<3> &c) { return c[2] < 3.; };
