@@ -605,6 +605,7 @@ namespace solidanode
             s->quantity("pore_closure", Dimension::dimensionless, c.solver.pore_closure);
           if (!(c.solver.pore_closure >= 0. && c.solver.pore_closure < 1.))
             s->child("pore_closure").fail("expected a volume ratio in [0, 1)");
+          c.solver.mean_dilatation = s->boolean("mean_dilatation", c.solver.mean_dilatation);
           const std::string method = s->string("method", "mf");
           if (method == "mf")
             c.solver.method = SolverSpec::Method::mf;

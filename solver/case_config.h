@@ -130,6 +130,11 @@ namespace solidanode
     /// crushed pore voxel closes (MechanicalPhase::closure_J; the barrier's
     /// bulk modulus is the softest solid's). 0: no closure, pores may invert.
     double pore_closure = 0.1;
+    /// Finite-strain protocol cases: volumetric stress from each voxel
+    /// element's mean volume change (FiniteStrainSolver::set_mean_dilatation)
+    /// instead of point by point; against locking of the trilinear elements
+    /// when plastic or creep flow is isochoric (e.g. Li creeping in a thin film).
+    bool mean_dilatation = false;
     /// Linear solver of the small-strain `steps` cases: matrix-free CG with
     /// geometric multigrid (MFElasticitySolver, solver/mf_elasticity.h), or
     /// the assembled matrix with PETSc CG + GAMG (ElasticitySolver). mf falls

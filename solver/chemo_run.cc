@@ -297,6 +297,8 @@ namespace solidanode
         chemo.kinematics == ChemoSpec::Kinematics::finite ? Kinematics::finite :
                                                             Kinematics::small,
         config.solver.linear, newton);
+      if (config.solver.mean_dilatation && chemo.kinematics == ChemoSpec::Kinematics::finite)
+        mech->set_mean_dilatation(true);
       TransportSettings ts;
       ts.area_correction = chemo.area_correction;
       li = std::make_unique<LiTransport>(tria, active, electrolyte, chemo.temperature, ts);

@@ -8,6 +8,19 @@ namespace solidanode
 {
   namespace constitutive
   {
+    double det(const Tensor2 &a)
+    {
+      return a[0] * (a[4] * a[8] - a[5] * a[7]) - a[1] * (a[3] * a[8] - a[5] * a[6]) +
+             a[2] * (a[3] * a[7] - a[4] * a[6]);
+    }
+
+    Tensor2 cofactor(const Tensor2 &a)
+    {
+      return {{a[4] * a[8] - a[5] * a[7], a[5] * a[6] - a[3] * a[8], a[3] * a[7] - a[4] * a[6],
+               a[2] * a[7] - a[1] * a[8], a[0] * a[8] - a[2] * a[6], a[1] * a[6] - a[0] * a[7],
+               a[1] * a[5] - a[2] * a[4], a[2] * a[3] - a[0] * a[5], a[0] * a[4] - a[1] * a[3]}};
+    }
+
     namespace
     {
       const double sqrt_2_3 = std::sqrt(2. / 3.);
@@ -15,20 +28,12 @@ namespace solidanode
       /// as loading for the tangent.
       const double yield_tolerance = 1e-10;
 
-      double det(const Tensor2 &a)
-      {
-        return a[0] * (a[4] * a[8] - a[5] * a[7]) - a[1] * (a[3] * a[8] - a[5] * a[6]) +
-               a[2] * (a[3] * a[7] - a[4] * a[6]);
-      }
-
       Tensor2 inverse(const Tensor2 &a, double d)
       {
-        const double s = 1. / d;
-        return {{(a[4] * a[8] - a[5] * a[7]) * s, (a[2] * a[7] - a[1] * a[8]) * s,
-                 (a[1] * a[5] - a[2] * a[4]) * s, (a[5] * a[6] - a[3] * a[8]) * s,
-                 (a[0] * a[8] - a[2] * a[6]) * s, (a[2] * a[3] - a[0] * a[5]) * s,
-                 (a[3] * a[7] - a[4] * a[6]) * s, (a[1] * a[6] - a[0] * a[7]) * s,
-                 (a[0] * a[4] - a[1] * a[3]) * s}};
+        const Tensor2 c = cofactor(a);
+        const double  s = 1. / d;
+        return {{c[0] * s, c[3] * s, c[6] * s, c[1] * s, c[4] * s, c[7] * s, c[2] * s, c[5] * s,
+                 c[8] * s}};
       }
 
       /// a b c^T for symmetric b.
@@ -167,10 +172,10 @@ namespace solidanode
       }
 
       bool finite_update(const PointMaterial &m, const Tensor2 &F, const double *hn,
-                         PointResponse &out, double *hnew, double *A)
+                         PointResponse &out, double *hnew, double *A, double Jbar)
       {
         const double J = det(F);
-        if (!(J > 0.) || !(m.Js > 0.))
+        if (!(J > 0.) || !(m.Js > 0.) || Jbar < 0.)
           return false;
         const Tensor2 Finv = inverse(F, J);
         const double  Je   = J / m.Js;
@@ -209,19 +214,27 @@ namespace solidanode
                 s[i] = snorm * n[i];
               }
           }
-        const double lnJe = std::log(Je);
+        // Volumetric part at J_v = J (point-wise) or at the element mean
+        // Jbar (mean dilatation): tau_vol = J p(J_v) I with the Cauchy
+        // pressure p(J_v) = (kappa ln J_ev + p_c) / J_ev, J_ev = J_v / J_s.
+        const bool   mean_dilatation = Jbar > 0.;
+        const double Jev             = mean_dilatation ? Jbar / m.Js : Je;
+        const double lnJe            = std::log(Jev);
         Tensor2      tau;
         for (unsigned int i = 0; i < 9; ++i)
           tau[i] = m.Js * s[i];
         // Pore closure barrier, r = J_e / J_c < 1: p_c = -kappa_c (1 - r)^2 / r,
         // zero with zero slope at r = 1 (no jump in the tangent), ~ -kappa_c / r
         // as r -> 0; d p_c = kappa_c (1 - r^2) / r tr(l).
-        const double r       = m.closure_J > 0. ? Je / m.closure_J : 1.;
+        const double r       = m.closure_J > 0. ? Jev / m.closure_J : 1.;
         const bool   closing = r < 1.;
         const double pc      = closing ? -m.closure_bulk * (1. - r) * (1. - r) / r : 0.;
         const double dpc     = closing ? m.closure_bulk * (1. - r * r) / r : 0.;
+        const double pv      = (m.kappa * lnJe + pc) / Jev; // Cauchy pressure at J_v
         for (unsigned int i = 0; i < 9; i += 4)
-          tau[i] += m.Js * (m.kappa * lnJe + pc);
+          tau[i] += J * pv;
+        // dp/dJ_v at Jbar, for the element's rank-one volumetric tangent.
+        out.dp_dJbar = mean_dilatation ? ((m.kappa + dpc) / Jev - pv) / (Jev * m.Js) : 0.;
         for (unsigned int i = 0; i < 9; ++i)
           out.cauchy[i] = tau[i] / J;
         // P = tau F^{-T}
@@ -320,8 +333,12 @@ namespace solidanode
                 Tensor2 M;
                 for (unsigned int i = 0; i < 9; ++i)
                   M[i] = m.Js * ds[i];
+                // d tau_vol: J (p + J dp/dJ) tr(l) point-wise; with the mean
+                // dilatation only J p tr(l) here (p fixed; its change is the
+                // element's rank-one term, FiniteStrainSolver::cell_kernel).
+                const double dvol = mean_dilatation ? J * pv : m.Js * (m.kappa + dpc);
                 for (unsigned int i = 0; i < 9; i += 4)
-                  M[i] += m.Js * (m.kappa + dpc) * trl;
+                  M[i] += dvol * trl;
                 for (unsigned int i = 0; i < 3; ++i)
                   M[3 * i + k] -=
                     tau[3 * i] * fl[0] + tau[3 * i + 1] * fl[1] + tau[3 * i + 2] * fl[2];
@@ -433,10 +450,11 @@ namespace solidanode
     }
 
     bool update(Kinematics kinematics, const PointMaterial &m, const Tensor2 &F,
-                const double *history_n, PointResponse &out, double *history_new, double *A)
+                const double *history_n, PointResponse &out, double *history_new, double *A,
+                double Jbar)
     {
       return kinematics == Kinematics::finite
-               ? finite_update(m, F, history_n, out, history_new, A)
+               ? finite_update(m, F, history_n, out, history_new, A, Jbar)
                : small_update(m, F, history_n, out, history_new, A);
     }
   } // namespace constitutive

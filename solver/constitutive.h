@@ -140,6 +140,10 @@ namespace solidanode
       double closure_bulk = 0.; ///< [Pa]
     };
 
+    double  det(const Tensor2 &a);
+    /// cof(a) = det(a) a^{-T} = d det(a) / d a.
+    Tensor2 cofactor(const Tensor2 &a);
+
     PointMaterial evaluate(const MechanicalPhase &phase, double x);
 
     /// History of a virgin point: C_p^{-1} = I (finite) or eps_p = 0 (small).
@@ -153,14 +157,21 @@ namespace solidanode
       double  Je    = 1.; ///< det F_e = J / J_s (small: 1 + tr eps_e)
       double  alpha = 0.; ///< equivalent plastic strain after the update
       bool    plastic = false;
+      /// Mean dilatation only: d p / d Jbar [Pa], p the Cauchy pressure of
+      /// the volumetric part (the same at every point of an element).
+      double  dp_dJbar = 0.;
     };
 
     /// Return mapping at deformation gradient @p F from the committed history
     /// @p history_n. Writes the updated history to @p history_new and the
     /// consistent tangent A_ijkl = dP_ij / dF_kl to @p A[9 (3i+j) + 3k+l]
     /// when they are not null. Returns false if det F <= 0 (finite strain).
+    /// @p Jbar > 0 (finite strain): mean dilatation, the volumetric stress
+    /// J p(Jbar) I from the element's mean det F instead of J p(J) I; @p A
+    /// then holds p fixed (its change is the element's rank-one term with
+    /// PointResponse::dp_dJbar, docs/finite_strain.md).
     bool update(Kinematics kinematics, const PointMaterial &m, const Tensor2 &F,
                 const double *history_n, PointResponse &out,
-                double *history_new, double *A);
+                double *history_new, double *A, double Jbar = 0.);
   } // namespace constitutive
 } // namespace solidanode

@@ -373,18 +373,42 @@ namespace solidanode
                              constitutive::Tensor2{{1., 0., 0., 0., 1., 0., 0., 0., 1.}},
                              virgin, r, nullptr, A);
       }
+    std::array<constitutive::Tensor2, n_qp> Fq;
+    double                                  Jbar = 0.; // mean dilatation: mean det F
     for (unsigned int q = 0; q < n_qp; ++q)
       {
         const double *G = &grad_[24 * q];
-        constitutive::Tensor2 F{{1., 0., 0., 0., 1., 0., 0., 0., 1.}};
+        auto         &F = Fq[q];
+        F               = {{1., 0., 0., 0., 1., 0., 0., 0., 1.}};
         for (unsigned int v = 0; v < 8; ++v)
           for (unsigned int i = 0; i < 3; ++i)
             for (unsigned int j = 0; j < 3; ++j)
               F[3 * i + j] += ue[3 * v + i] * G[3 * v + j];
+        if (mean_dilatation_)
+          Jbar += constitutive::det(F) / n_qp; // equal weights on the voxel grid
+      }
+    if (mean_dilatation_ && !(Jbar > 0.))
+      return false;
+    // Mean dilatation: g_(v,i) = int cof(F)_ij dphi_v/dX_j dV = d(V Jbar)/du_(v,i).
+    double g[n_cell_dof];
+    if (mean_dilatation_ && tangent == Tangent::consistent)
+      std::fill(g, g + n_cell_dof, 0.);
+    for (unsigned int q = 0; q < n_qp; ++q)
+      {
+        const double *G = &grad_[24 * q];
+        const auto   &F = Fq[q];
         if (!constitutive::update(kinematics_, m, F, hn + n_hist * q, r,
                                   history_new ? history_new + n_hist * q : nullptr,
-                                  tangent == Tangent::consistent ? A : nullptr))
+                                  tangent == Tangent::consistent ? A : nullptr, Jbar))
           return false;
+        if (mean_dilatation_ && tangent == Tangent::consistent)
+          {
+            const auto c = constitutive::cofactor(F);
+            for (unsigned int v = 0; v < 8; ++v)
+              for (unsigned int i = 0; i < 3; ++i)
+                g[3 * v + i] += qp_weight_ * (c[3 * i] * G[3 * v] + c[3 * i + 1] * G[3 * v + 1] +
+                                              c[3 * i + 2] * G[3 * v + 2]);
+          }
         if (kinematics_ == Kinematics::finite && !(r.Je > 0.))
           return false;
         const auto &s = r.cauchy;
@@ -428,6 +452,14 @@ namespace solidanode
                   }
               }
           }
+      }
+    if (mean_dilatation_ && tangent == Tangent::consistent)
+      {
+        // The change of the element pressure: dp/dJbar g g^T / V.
+        const double c = r.dp_dJbar / (n_qp * qp_weight_);
+        for (unsigned int row = 0; row < n_cell_dof; ++row)
+          for (unsigned int col = row; col < n_cell_dof; ++col)
+            out.K[n_cell_dof * row + col] += c * g[row] * g[col];
       }
     if (want_tangent)
       for (unsigned int row = 0; row < n_cell_dof; ++row)
@@ -778,6 +810,14 @@ namespace solidanode
     st.linear_iterations += static_cast<unsigned int>(its);
     st.solve_seconds += elapsed(t0);
     return static_cast<int>(reason);
+  }
+
+
+  void FiniteStrainSolver::set_mean_dilatation(bool on)
+  {
+    if (on && kinematics_ != Kinematics::finite)
+      throw std::invalid_argument("FiniteStrainSolver: mean dilatation needs finite kinematics");
+    mean_dilatation_ = on;
   }
 
 

@@ -66,6 +66,12 @@ namespace solidanode
     /// quasi-static press). The flow of a creeping phase over the step is
     /// integrated by backward Euler.
     void set_time_step(double dt) { dt_ = dt; }
+    /// Finite strain: mean dilatation (Simo, Taylor & Pister 1985; the
+    /// F-bar idea with the element's mean det F): the volumetric stress of a
+    /// cell comes from its mean volume change, so that isochoric plastic or
+    /// creep flow does not lock the trilinear element. Set before the first
+    /// solve; off by default (point-wise). docs/finite_strain.md.
+    void set_mean_dilatation(bool on);
     /// Accept the displacement and plastic history of the last solve.
     void commit();
     /// Go back to the last committed state.
@@ -141,6 +147,7 @@ namespace solidanode
     SideCondition                                          sides_;
     TopCondition                                           top_;
     Kinematics                                             kinematics_;
+    bool                                                   mean_dilatation_ = false;
     LinearSolverSettings                                   linear_;
     NewtonSettings                                         newton_;
 

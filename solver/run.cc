@@ -222,6 +222,7 @@ namespace solidanode
       s["petsc_options"]        = c.solver.linear.petsc_options;
       s["pore_stiffness_ratio"] = c.solver.pore_stiffness_ratio;
       s["pore_closure"]         = c.solver.pore_closure;
+      s["mean_dilatation"]      = c.solver.mean_dilatation;
       s["method"] = c.solver.method == SolverSpec::Method::mf ? "mf" : "amg";
       return j;
     }
