@@ -730,9 +730,18 @@ namespace solidanode
             Particle pore;
             pore.radius = layer.pore_diameter > 0. ? 0.5 * layer.pore_diameter / h : 1.;
             const double target = layer.porosity * n_layer;
+            // A fill with its own weight fraction (a binder) is not eaten by
+            // the pores below its share of the recipe: when the particles
+            // overshoot their targets (the last particle of a population of
+            // large spheres in a small box can be a tenth of the layer), the
+            // porosity gives way, not the binder. A fill given as 'the rest'
+            // (volume fractions) has no share of its own.
+            const bool weighed = !layer.populations.empty() &&
+                                 layer.populations.front().weight_fraction > 0.;
+            const double fill_keep = weighed ? phi.back() * n_layer : 0.;
             std::size_t failures = 0;
-            while (static_cast<double>(void_count) < target && fill_count > 0 &&
-                   failures < max_failures)
+            while (static_cast<double>(void_count) < target &&
+                   static_cast<double>(fill_count) > fill_keep && failures < max_failures)
               {
                 pore.centre = {{random.uniform() * dims[0], random.uniform() * dims[1],
                                 z0 + random.uniform() * (z1 - z0)}};
@@ -747,6 +756,24 @@ namespace solidanode
                 fill_count -= added;
                 void_count += added;
                 failures = added > 0 ? 0 : failures + 1;
+              }
+            if (weighed && static_cast<double>(void_count) < target &&
+                static_cast<double>(fill_count) <= fill_keep)
+              {
+                // Particle voxels inside the layer (counts[] also hold the
+                // parts of particles that stick out into the next layer).
+                const double particles =
+                  1. - static_cast<double>(fill_count + void_count) / n_layer;
+                double particle_target = 0.;
+                for (std::size_t pi = 0; pi < layer.populations.size(); ++pi)
+                  particle_target += phi[pi];
+                report.notes.push_back(
+                  "layer '" + layer.name + "': porosity stopped at " +
+                  num(void_count / n_layer, 3) + " of " + num(layer.porosity, 3) +
+                  " to keep the fill '" + layer.fill_phase + "' at its " +
+                  num(phi.back(), 3) + ": the particles took " + num(particles, 3) +
+                  " of the layer (target " + num(particle_target, 3) +
+                  "; large particles in a small box overshoot by up to one particle)");
               }
           }
         for (std::size_t pi = 0; pi < layer.populations.size(); ++pi)
