@@ -191,11 +191,17 @@ namespace solidanode
     volatile std::sig_atomic_t stop_signal = 0;
     volatile pid_t             running_child = 0;
 
+    /// Open MPI's mpirun answers SIGTERM by killing its ranks a second later
+    /// (odls_base_sigkill_timeout = 1 s), before they can finish the
+    /// increment and write a checkpoint; SIGUSR1 it forwards to the ranks.
+    /// So the first SIGTERM or SIGUSR1 goes on to the case as SIGUSR1 (a run
+    /// treats both alike: checkpoint, exit 3), a later SIGTERM as SIGTERM.
     extern "C" void forward_signal(int sig)
     {
-      stop_signal = sig;
+      const bool escalate = stop_signal != 0 && sig == SIGTERM;
+      stop_signal         = sig;
       if (running_child > 0)
-        ::kill(running_child, sig);
+        ::kill(running_child, escalate ? SIGTERM : SIGUSR1);
     }
 
     /// Run @p argv with stdout+stderr appended to @p log; returns the exit

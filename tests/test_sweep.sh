@@ -55,6 +55,31 @@ cmp -s "$csv" "$work/before.csv" || fail "--collect changed study.csv"
 rm -rf "$out/case_0000"
 "$prog" sweep "$src/tests/data/sweep/study.yaml" --np 1 --output "$out" --case 0 > "$work/third.log"
 grep -q "1 run, 0 skipped, 0 failed" "$work/third.log" || fail "--case 0"
+# SIGTERM to the sweep (a scheduler's warning) reaches the case's launcher
+# as SIGUSR1: mpirun forwards SIGUSR1 to the ranks, which checkpoint, but
+# kills them 1 s after a SIGTERM. A stand-in launcher records what it gets.
+cat > "$work/launcher.sh" <<'EOF'
+#!/bin/bash
+trap 'echo USR1 >> "$SIGNAL_LOG"; exit 3' USR1
+trap 'echo TERM >> "$SIGNAL_LOG"; exit 143' TERM
+echo started >> "$SIGNAL_LOG"
+sleep 60 & wait $!
+EOF
+chmod +x "$work/launcher.sh"
+export SIGNAL_LOG=$work/signals.log
+SOLIDANODE_MPIRUN="$work/launcher.sh" "$prog" sweep "$src/tests/data/sweep/study.yaml" --np 2 \
+  --output "$work/signalled" > "$work/signalled.log" 2>&1 &
+sweep_pid=$!
+for _ in $(seq 100); do grep -q started "$SIGNAL_LOG" 2>/dev/null && break; sleep 0.1; done
+grep -q started "$SIGNAL_LOG" || fail "the stand-in launcher did not start"
+kill -TERM "$sweep_pid"
+set +e; wait "$sweep_pid"; rc=$?; set -e
+unset SIGNAL_LOG
+cat "$work/signalled.log"
+[ "$rc" -eq 3 ] || fail "signalled sweep exit code $rc, expected 3 (stopped)"
+[ "$(grep -c . "$work/signals.log")" -eq 2 ] && grep -qx USR1 "$work/signals.log" \
+  || fail "the case got '$(tr '\n' ' ' < "$work/signals.log")', expected 'started USR1'"
+
 # The study plot: one PNG per requested outcome (needs Debian's matplotlib).
 if /usr/bin/python3 -c "import matplotlib" 2>/dev/null; then
   /usr/bin/python3 "$src/postprocess/plot_study.py" "$csv" --x case \
