@@ -606,6 +606,13 @@ namespace solidanode
           if (!(c.solver.pore_closure >= 0. && c.solver.pore_closure < 1.))
             s->child("pore_closure").fail("expected a volume ratio in [0, 1)");
           c.solver.mean_dilatation = s->boolean("mean_dilatation", c.solver.mean_dilatation);
+          if (c.solver.mean_dilatation &&
+              !(c.chemo && c.chemo->kinematics == ChemoSpec::Kinematics::finite))
+            s->child("mean_dilatation")
+              .fail("mean dilatation is a finite-strain option: it needs a 'protocol' "
+                    "case with chemo.kinematics 'finite' (this case is " +
+                    std::string(c.chemo ? "small-strain" : "a 'steps' case, small-strain") +
+                    ")");
           const std::string method = s->string("method", "mf");
           if (method == "mf")
             c.solver.method = SolverSpec::Method::mf;

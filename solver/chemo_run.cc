@@ -297,7 +297,7 @@ namespace solidanode
         chemo.kinematics == ChemoSpec::Kinematics::finite ? Kinematics::finite :
                                                             Kinematics::small,
         config.solver.linear, newton);
-      if (config.solver.mean_dilatation && chemo.kinematics == ChemoSpec::Kinematics::finite)
+      if (config.solver.mean_dilatation) // finite kinematics only (checked at input)
         mech->set_mean_dilatation(true);
       TransportSettings ts;
       ts.area_correction = chemo.area_correction;
