@@ -736,8 +736,8 @@ namespace solidanode
             // large spheres in a small box can be a tenth of the layer), the
             // porosity gives way, not the binder. A fill given as 'the rest'
             // (volume fractions) has no share of its own.
-            const bool weighed = !layer.populations.empty() &&
-                                 layer.populations.front().weight_fraction > 0.;
+            // (layer_volume_fractions: all populations by weight or none)
+            const bool weighed = !layer.populations.empty() && layer.populations.front().by_weight;
             const double fill_keep = weighed ? phi.back() * n_layer : 0.;
             std::size_t failures = 0;
             while (static_cast<double>(void_count) < target &&
