@@ -13,7 +13,7 @@ MAKEFLAGS += --no-print-directory
 
 .PHONY: all deps configure build demo test clean fuzz sanitize
 
-# Robustness (issue 8): libFuzzer targets for the input readers, built with
+# Robustness: libFuzzer targets for the input readers, built with
 # clang in $(FUZZ_BUILD) and run for FUZZ_SECONDS each (see fuzz/CMakeLists.txt);
 # and the whole test suite built with ASan/UBSan in $(ASAN_BUILD).
 FUZZ_BUILD   ?= build-fuzz

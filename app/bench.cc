@@ -21,9 +21,9 @@
 // Prints a table and one JSON line (prefix "BENCH ").
 #include <mesh/voxel_io.h>
 #include <mesh/voxel_mesh.h>
-#include <postprocess/json.h>
-#include <solver/elasticity.h>
-#include <solver/mf_elasticity.h>
+#include <base/json.h>
+#include <solver/elasticity/elasticity.h>
+#include <solver/elasticity/mf_elasticity.h>
 
 #include <deal.II/base/mpi.h>
 #include <deal.II/base/timer.h>

@@ -1,14 +1,15 @@
 #include <app/cli.h>
+#include <app/sweep_runner.h>
 #include <mesh/morphology.h>
 #include <mesh/sphere_generator.h>
 #include <mesh/voxel_io.h>
-#include <postprocess/file_utils.h>
-#include <solver/case_config.h>
-#include <solver/homogenize.h>
-#include <solver/run.h>
-#include <solver/run_support.h>
-#include <solver/sweep.h>
-#include <solver/yaml_input.h>
+#include <base/file_utils.h>
+#include <solver/input/case_config.h>
+#include <solver/drivers/homogenize.h>
+#include <solver/drivers/run.h>
+#include <solver/drivers/run_support.h>
+#include <study/sweep.h>
+#include <base/yaml_input.h>
 
 #include <deal.II/base/mpi.h>
 

@@ -1,8 +1,8 @@
 // libFuzzer target: the YAML case reader on arbitrary bytes. InputError is
 // the only acceptable outcome besides success; any other exception, a crash,
 // a hang or a sanitizer report is a bug.
-#include <solver/case_config.h>
-#include <solver/yaml_input.h>
+#include <solver/input/case_config.h>
+#include <base/yaml_input.h>
 
 #include <cstddef>
 #include <cstdint>

@@ -1,7 +1,7 @@
 // Importing segmented images: TIFF, MetaImage, and image operations.
 #include <mesh/image_import.h>
 #include <mesh/voxel_io.h>
-#include <postprocess/file_utils.h>
+#include <base/file_utils.h>
 
 #include <vtkCallbackCommand.h>
 #include <vtkCommand.h>

@@ -2,7 +2,7 @@
 // fibres) with size distributions, amounts by volume or weight, overlap
 // rules and coating shells, optionally densely packed, then a fill phase and
 // pores; in one or several stacked layers. Algorithms and formulas:
-// docs/microstructure.md. YAML: `microstructure.build` (solver/microstructure_config.h).
+// docs/microstructure.md. YAML: `microstructure.build` (solver/input/microstructure_config.h).
 #pragma once
 
 #include <mesh/packing.h>

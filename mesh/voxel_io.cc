@@ -1,6 +1,6 @@
 // Reading and writing voxel images: VTK ImageData (.vti) and raw uint8.
 #include <mesh/voxel_io.h>
-#include <postprocess/file_utils.h>
+#include <base/file_utils.h>
 
 #include <vtkAlgorithm.h>
 #include <vtkCallbackCommand.h>

@@ -3,7 +3,7 @@
 #pragma once
 
 #include <postprocess/vtk_writer.h>
-#include <solver/elasticity_types.h>
+#include <solver/elasticity/elasticity_types.h>
 
 #include <deal.II/dofs/dof_handler.h>
 #include <deal.II/lac/petsc_vector.h>

@@ -1,5 +1,6 @@
-#include <postprocess/file_utils.h>
+#include <base/file_utils.h>
 #include <postprocess/summary.h>
+#include <base/number_format.h>
 
 #include <cmath>
 #include <cstdio>
@@ -40,16 +41,7 @@ namespace solidanode
 
   std::string CsvTable::format(double value)
   {
-    if (!std::isfinite(value))
-      return std::isnan(value) ? "nan" : (value > 0 ? "inf" : "-inf");
-    char buffer[40];
-    for (int precision = 6; precision <= 17; ++precision)
-      {
-        std::snprintf(buffer, sizeof buffer, "%.*g", precision, value);
-        if (std::strtod(buffer, nullptr) == value)
-          break;
-      }
-    return buffer;
+    return format_number(value);
   }
 
   std::string CsvTable::to_string() const

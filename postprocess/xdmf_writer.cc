@@ -1,4 +1,4 @@
-#include <postprocess/file_utils.h>
+#include <base/file_utils.h>
 #include <postprocess/xdmf_writer.h>
 
 #include <hdf5.h>

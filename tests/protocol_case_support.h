@@ -4,8 +4,8 @@
 #pragma once
 
 #include <postprocess/summary.h>
-#include <solver/case_config.h>
-#include <solver/run.h>
+#include <solver/input/case_config.h>
+#include <solver/drivers/run.h>
 
 #include <deal.II/base/mpi.h>
 

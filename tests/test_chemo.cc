@@ -1,4 +1,4 @@
-// Chemo-mechanics (issue 4): the coupled verification cases and the
+// Chemo-mechanics: the coupled verification cases and the
 // protocol driver end to end. Runs on 1 and 2 MPI ranks.
 //
 // * diffusion-induced stress at the centre of a voxelised elastic sphere
@@ -11,10 +11,10 @@
 #include <mesh/voxel_io.h>
 #include <mesh/voxel_mesh.h>
 #include <postprocess/summary.h>
-#include <solver/case_config.h>
-#include <solver/finite_strain.h>
-#include <solver/li_transport.h>
-#include <solver/run.h>
+#include <solver/input/case_config.h>
+#include <solver/finite_strain/finite_strain.h>
+#include <solver/transport/li_transport.h>
+#include <solver/drivers/run.h>
 
 #include "protocol_case_support.h"
 

@@ -1,8 +1,8 @@
-// Reading protocol cases (solver/chemo_config.*): units, defaults, cycle
+// Reading protocol cases (solver/input/chemo_config.*): units, defaults, cycle
 // expansion and the error messages for mistakes a battery modeller makes.
-#include <solver/case_config.h>
-#include <solver/units.h>
-#include <solver/yaml_input.h>
+#include <solver/input/case_config.h>
+#include <base/units.h>
+#include <base/yaml_input.h>
 
 #include <gtest/gtest.h>
 
@@ -92,7 +92,7 @@ chemo: {kinematics: small, temperature: 60 degC, tensile_strength: 5 MPa}
   EXPECT_DOUBLE_EQ(s.protocol[6].soc.at("Si"), 0.5);
   EXPECT_TRUE(c.steps.empty());
 
-  // Si: c_max = 3579 mAh/g x 2.33 g/cm3 / F = 3.11e5 mol/m3 (DOMAIN.md).
+  // Si: c_max = 3579 mAh/g x 2.33 g/cm3 / F = 3.11e5 mol/m3 (docs/materials.md).
   const MaterialSpec &si = c.materials.at("Si");
   ASSERT_TRUE(si.lithium);
   EXPECT_NEAR(si.lithium->c_max, 3.11e5, 0.01e5);

@@ -2,7 +2,7 @@
 // solutions. Runs on 1 and 2 MPI ranks (see tests/CMakeLists.txt).
 #include <mesh/sphere_generator.h>
 #include <mesh/voxel_mesh.h>
-#include <solver/elasticity.h>
+#include <solver/elasticity/elasticity.h>
 
 #include <deal.II/base/mpi.h>
 

@@ -1,10 +1,10 @@
 // Verification of the finite-strain / small-strain elasto-plastic solver
-// (solver/finite_strain.h, solver/constitutive.h) against closed forms, the
+// (solver/finite_strain/finite_strain.h, solver/materials/constitutive.h) against closed forms, the
 // small-strain ElasticitySolver, and itself on one rank. Runs on 1 and 2 MPI
 // ranks (tests/CMakeLists.txt).
 #include <mesh/voxel_mesh.h>
-#include <solver/elasticity.h>
-#include <solver/finite_strain.h>
+#include <solver/elasticity/elasticity.h>
+#include <solver/finite_strain/finite_strain.h>
 
 #include <deal.II/base/mpi.h>
 #include <deal.II/grid/grid_tools.h>
@@ -136,7 +136,7 @@ namespace
     MechanicalPhase p;
     p.name     = "Si";
     p.E0       = 90e9;
-    p.E1       = 41e9; // Shenoy et al. 2010 (shared/DOMAIN.md)
+    p.E1       = 41e9; // Shenoy et al. 2010 (docs/materials.md)
     p.nu       = 0.22;
     p.swelling = 3.; // J_s(1) = 4
     return p;

@@ -1,11 +1,11 @@
-// Effective properties (issue 9): conduction and KUBC stiffness on small
+// Effective properties: conduction and KUBC stiffness on small
 // voxel images. Runs on 1 and 2 ranks; every rank builds the same image.
-#include <solver/case_config.h>
-#include <solver/run.h>
-#include <solver/homogenize.h>
-#include <solver/homogenize_config.h>
-#include <solver/units.h>
-#include <solver/yaml_input.h>
+#include <solver/input/case_config.h>
+#include <solver/drivers/run.h>
+#include <solver/drivers/homogenize.h>
+#include <solver/input/homogenize_config.h>
+#include <base/units.h>
+#include <base/yaml_input.h>
 
 #include <deal.II/base/mpi.h>
 

@@ -2,7 +2,7 @@
 // cropping, downsampling, and the errors for bad inputs.
 #include <mesh/image_import.h>
 #include <mesh/voxel_io.h>
-#include <solver/case_config.h>
+#include <solver/input/case_config.h>
 
 #include <vtkFloatArray.h>
 #include <vtkImageData.h>

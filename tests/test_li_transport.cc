@@ -1,11 +1,11 @@
-// Verification of the Li transport solver (solver/li_transport.*) against
-// analytic solutions: Crank's plane sheet and sphere series, the constant-
+// Verification of the Li transport solver (solver/transport/li_transport.*)
+// against analytic solutions: Crank's plane sheet and sphere series, the constant-
 // flux sphere (Carslaw & Jaeger 9.3; Cheng & Verbrugge 2009), the Boltzmann
 // steady state of stress-assisted diffusion, exact mass conservation and the
 // contact-aware redistribution of the current. Runs on 1 and 2 MPI ranks.
 #include <mesh/voxel_mesh.h>
-#include <solver/errors.h>
-#include <solver/li_transport.h>
+#include <base/errors.h>
+#include <solver/transport/li_transport.h>
 
 #include <deal.II/base/mpi.h>
 
@@ -25,7 +25,7 @@ namespace
 {
   const double h     = 1e-6;   // voxel size [m]
   const double D     = 1e-15;  // [m^2/s]
-  const double c_max = 3.11e5; // Si [mol/m^3], shared/DOMAIN.md
+  const double c_max = 3.11e5; // Si [mol/m^3], docs/materials.md
   const double T     = 298.15; // [K]
   const double RT    = 8.314462618 * T;
   const unsigned int SI = 1, SE = 2, AG = 3, PORE = 0;

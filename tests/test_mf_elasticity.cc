@@ -1,10 +1,10 @@
-// The matrix-free multigrid elasticity solver (solver/mf_elasticity.h):
+// The matrix-free multigrid elasticity solver (solver/elasticity/mf_elasticity.h):
 // analytic uniaxial strain, and agreement with the assembled
 // ElasticitySolver on random composites with pores for every boundary
 // condition and multigrid option. Runs on 1 and 2 MPI ranks.
 #include <mesh/voxel_mesh.h>
-#include <solver/elasticity.h>
-#include <solver/mf_elasticity.h>
+#include <solver/elasticity/elasticity.h>
+#include <solver/elasticity/mf_elasticity.h>
 
 #include <deal.II/base/mpi.h>
 

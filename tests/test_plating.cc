@@ -1,10 +1,10 @@
-// Li-free anodes (issue 10): Norton creep of Li metal, growth along one axis
+// Li-free anodes: Norton creep of Li metal, growth along one axis
 // (plated Li), a free lithiated Ag particle, and the plating/stripping
 // protocol end to end, against closed forms and conservation. Runs on 1 and
 // 2 MPI ranks (tests/CMakeLists.txt). Every test prints its measured errors
 // on rank 0.
 //
-// Closed forms used (finite strain, split neo-Hookean of solver/constitutive.h,
+// Closed forms used (finite strain, split neo-Hookean of solver/materials/constitutive.h,
 // kappa = E / (3 (1 - 2 nu)), mu = E / (2 (1 + nu))):
 // * F_e = diag(a, a, b), J = a^2 b, bbar = J^(-2/3) diag(a^2, a^2, b^2):
 //     tau_xx = kappa ln J - mu/3 J^(-2/3) (b^2 - a^2)
@@ -20,9 +20,9 @@
 #include <mesh/voxel_io.h>
 #include <mesh/voxel_mesh.h>
 #include <postprocess/summary.h>
-#include <solver/case_config.h>
-#include <solver/finite_strain.h>
-#include <solver/run.h>
+#include <solver/input/case_config.h>
+#include <solver/finite_strain/finite_strain.h>
+#include <solver/drivers/run.h>
 
 #include "protocol_case_support.h"
 
@@ -79,7 +79,7 @@ namespace
     return image({{n, n, n}}, {{1, "Li"}}, [](auto, auto, auto) { return 1; });
   }
 
-  /// Li metal (DOMAIN.md: 7.8 GPa, nu 0.38) with Norton creep, no yield.
+  /// Li metal (docs/materials.md: 7.8 GPa, nu 0.38) with Norton creep, no yield.
   const double E_li = 7.8e9, nu_li = 0.38, creep_stress = 0.95e6, creep_n = 6.67;
   MechanicalPhase li_phase(double creep_rate)
   {
@@ -443,7 +443,7 @@ TEST(Plating, ConfinedPlatedLayerRaisesTheStackPressureByTheClosedForm)
   // lambda_Li = (1 + x) s_Li, and h_Li (1 + x) s_Li + h_sep s_sep = h_Li + h_sep
   // with sigma_zz(s_Li) = sigma_zz(s_sep): stack pressure = -sigma_zz.
   const double h_li = 3 * h, h_sep = 3 * h, area = 4 * h * h;
-  const double E_sep = 22e9, nu_sep = 0.37; // Li6PS5Cl, DOMAIN.md
+  const double E_sep = 22e9, nu_sep = 0.37; // Li6PS5Cl, docs/materials.md
   MechanicalPhase li = li_phase(0.);
   li.swelling        = 1.;
   li.growth_axis     = 2;

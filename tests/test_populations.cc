@@ -4,8 +4,8 @@
 #include <mesh/packing.h>
 #include <mesh/populations.h>
 #include <mesh/portable_random.h>
-#include <solver/case_config.h>
-#include <solver/yaml_input.h>
+#include <solver/input/case_config.h>
+#include <base/yaml_input.h>
 
 #include <gtest/gtest.h>
 
@@ -117,7 +117,7 @@ TEST(Populations, QuantileFitRecoversLognormal)
 
 TEST(Populations, WeightToVolumeByHand)
 {
-  // Patent recipe (DOMAIN.md): 35 / 35 / 23.4 wt% carbon, carbon, Ag, rest
+  // Patent recipe (docs/materials.md): 35 / 35 / 23.4 wt% carbon, carbon, Ag, rest
   // (6.6 wt%) PVdF; densities 1.90, 1.90, 10.49, 1.78 g/cm3; porosity 0.35.
   // Volumes per gram of solids: 0.35/1.90 = 0.184211 (twice),
   // 0.234/10.49 = 0.022307, 0.066/1.78 = 0.037079; sum 0.427807 cm3/g.
@@ -267,7 +267,7 @@ TEST(Populations, CoatingThinnerThanAVoxelIsAClosedOneVoxelShell)
   si.size = SizeDistribution::fixed(10e-6);
   si.volume_fraction = 0.15;
   si.coating_phase = "LPSCl_coat";
-  si.coating_thickness = 0.02e-6; // 20 nm on a 1 um grid (DOMAIN.md: ~20 nm)
+  si.coating_thickness = 0.02e-6; // 20 nm on a 1 um grid (docs/materials.md: ~20 nm)
   BuildSpec spec = one_population(si, 48);
   BuildReport report;
   const VoxelImage image = build_microstructure(spec, &report);

@@ -1,9 +1,9 @@
-// Robustness (issue 8): the check of a case's materials against its image,
+// Robustness: the check of a case's materials against its image,
 // and regression tests for inputs found by the fuzzers (fuzz/). The
 // bad-input corpus in tests/bad_inputs/ covers the command line end to end.
 #include <mesh/voxel_io.h>
-#include <solver/case_config.h>
-#include <solver/yaml_input.h>
+#include <solver/input/case_config.h>
+#include <base/yaml_input.h>
 
 #include <gtest/gtest.h>
 

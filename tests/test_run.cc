@@ -3,9 +3,9 @@
 #include <mesh/sphere_generator.h>
 #include <mesh/voxel_io.h>
 #include <postprocess/summary.h>
-#include <solver/case_config.h>
-#include <solver/run.h>
-#include <solver/yaml_input.h>
+#include <solver/input/case_config.h>
+#include <solver/drivers/run.h>
+#include <base/yaml_input.h>
 
 #include <deal.II/base/mpi.h>
 

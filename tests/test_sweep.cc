@@ -1,8 +1,8 @@
-// Parameter studies (solver/sweep.h): case expansion, YAML path substitution,
+// Parameter studies (study/sweep.h): case expansion, YAML path substitution,
 // study files. The end-to-end run is tests/test_sweep.sh.
-#include <solver/case_config.h>
-#include <solver/sweep.h>
-#include <solver/yaml_input.h>
+#include <solver/input/case_config.h>
+#include <study/sweep.h>
+#include <base/yaml_input.h>
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
-// Tests for parse_quantity() and describe() (solver/units.h).
-#include <solver/units.h>
+// Tests for parse_quantity() and describe() (base/units.h).
+#include <base/units.h>
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // Tests of VoxelImage, the .vti and raw readers/writers and the file helpers.
 #include <mesh/voxel_image.h>
 #include <mesh/voxel_io.h>
-#include <postprocess/file_utils.h>
+#include <base/file_utils.h>
 
 #include <vtkCellData.h>
 #include <vtkDataArray.h>

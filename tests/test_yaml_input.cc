@@ -1,6 +1,6 @@
-// Tests for InputNode (solver/yaml_input.h): lookups, conversions, error
+// Tests for InputNode (base/yaml_input.h): lookups, conversions, error
 // messages with file:line:column, and the unknown-key check.
-#include <solver/yaml_input.h>
+#include <base/yaml_input.h>
 
 #include <gtest/gtest.h>
 

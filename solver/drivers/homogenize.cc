@@ -1,0 +1,666 @@
+#include <solver/drivers/homogenize.h>
+#include <solver/materials/isotropic.h>
+#include <solver/materials/phase_table.h>
+
+#include <mesh/image_import.h>
+#include <mesh/voxel_mesh.h>
+#include <base/file_utils.h>
+#include <base/json.h>
+#include <postprocess/vtk_writer.h>
+#include <solver/input/case_config.h>
+#include <solver/transport/conduction.h>
+#include <solver/elasticity/elastic_krylov.h>
+#include <solver/elasticity/elasticity.h>
+#include <base/errors.h>
+#include <solver/input/homogenize_config.h>
+#include <solver/drivers/run.h>
+
+#include <deal.II/base/function.h>
+#include <deal.II/base/quadrature_lib.h>
+#include <deal.II/base/symmetric_tensor.h>
+#include <deal.II/distributed/tria.h>
+#include <deal.II/dofs/dof_handler.h>
+#include <deal.II/dofs/dof_tools.h>
+#include <deal.II/fe/fe_q.h>
+#include <deal.II/fe/fe_system.h>
+#include <deal.II/fe/fe_values.h>
+#include <deal.II/lac/affine_constraints.h>
+#include <deal.II/lac/dynamic_sparsity_pattern.h>
+#include <deal.II/lac/full_matrix.h>
+#include <deal.II/lac/petsc_sparse_matrix.h>
+#include <deal.II/lac/petsc_vector.h>
+#include <deal.II/lac/sparsity_tools.h>
+#include <deal.II/numerics/vector_tools.h>
+
+#include <petscksp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <limits>
+#include <sstream>
+
+namespace solidanode
+{
+  using namespace dealii;
+
+  namespace
+  {
+
+    const char *axis_name(unsigned int d) { return d == 0 ? "x" : d == 1 ? "y" : "z"; }
+
+    /// Locally owned cells as a VTK piece (points shared via vertex_index).
+    UnstructuredPiece
+    make_piece(const parallel::distributed::Triangulation<3> &tria)
+    {
+      UnstructuredPiece             piece;
+      std::map<unsigned int, std::int64_t> point_of;
+      static const unsigned int     vtk_order[8] = {0, 1, 3, 2, 4, 5, 7, 6};
+      for (const auto &cell : tria.active_cell_iterators())
+        if (cell->is_locally_owned())
+          for (unsigned int v : vtk_order)
+            {
+              const auto [it, inserted] = point_of.emplace(
+                cell->vertex_index(v), static_cast<std::int64_t>(point_of.size()));
+              if (inserted)
+                for (unsigned int d = 0; d < 3; ++d)
+                  piece.points.push_back(cell->vertex(v)[d]);
+              piece.hexahedra.push_back(it->second);
+            }
+      DataArray phase;
+      phase.name = "phase";
+      phase.type = DataArray::Type::uint8;
+      for (const auto &cell : tria.active_cell_iterators())
+        if (cell->is_locally_owned())
+          phase.values.push_back(cell->material_id());
+      piece.cell_data.push_back(phase);
+      return piece;
+    }
+
+    /// u = E x, the macroscopic displacement of one KUBC load case.
+    class MacroDisplacement : public Function<3>
+    {
+    public:
+      explicit MacroDisplacement(const Tensor<2, 3> &E)
+        : Function<3>(3)
+        , E_(E)
+      {}
+      double value(const Point<3> &p, const unsigned int c) const override
+      {
+        double u = 0.;
+        for (unsigned int j = 0; j < 3; ++j)
+          u += E_[c][j] * p[j];
+        return u;
+      }
+      void vector_value(const Point<3> &p, Vector<double> &v) const override
+      {
+        for (unsigned int c = 0; c < 3; ++c)
+          v[c] = value(p, c);
+      }
+
+    private:
+      Tensor<2, 3> E_;
+    };
+  } // namespace
+
+  NetworkResult
+  homogenize_conduction(const VoxelImage &image, const std::string &name,
+                        const std::map<std::string, double> &sigma_by_phase,
+                        const std::string &reference_phase,
+                        const std::vector<unsigned int> &directions,
+                        const double insulator_ratio,
+                        const LinearSolverSettings &settings, MPI_Comm comm,
+                        const std::string &vtk_directory)
+  {
+    NetworkResult result;
+    result.name       = name;
+    result.directions = directions;
+    double sigma_max  = 0.;
+    for (const auto &[phase, s] : sigma_by_phase)
+      sigma_max = std::max(sigma_max, s);
+    if (!(sigma_max > 0.))
+      throw CollectiveError("network '" + name + "': no conducting phase");
+
+    // Conductivity per label; the reference phase (sigma_0).
+    const auto fractions = image.volume_fractions();
+    std::map<unsigned int, double> sigma;
+    double best_fraction = -1.;
+    for (const auto &[label, fraction] : fractions)
+      {
+        const auto   nit   = image.phase_names.find(label);
+        const std::string phase = nit == image.phase_names.end() ? "" : nit->second;
+        const auto   it    = sigma_by_phase.find(phase);
+        if (it == sigma_by_phase.end())
+          sigma[label] = insulator_ratio * sigma_max;
+        else
+          {
+            sigma[label] = it->second;
+            result.volume_fraction += fraction;
+            if (reference_phase.empty() ? fraction > best_fraction : phase == reference_phase)
+              {
+                best_fraction          = fraction;
+                result.reference_phase = phase;
+                result.sigma_0         = it->second;
+              }
+          }
+      }
+    if (result.reference_phase.empty())
+      {
+        // Reference phase absent from the image: use its given conductivity.
+        const auto it = reference_phase.empty() ? sigma_by_phase.end()
+                                                : sigma_by_phase.find(reference_phase);
+        result.reference_phase = it == sigma_by_phase.end() ? sigma_by_phase.begin()->first
+                                                            : it->first;
+        result.sigma_0 = sigma_by_phase.at(result.reference_phase);
+      }
+
+    parallel::distributed::Triangulation<3> tria(comm);
+    create_voxel_mesh(image, tria);
+    ConductionSolver solver(tria, sigma, settings);
+    UnstructuredPiece piece;
+    const bool        write = !vtk_directory.empty();
+    if (write)
+      piece = make_piece(tria);
+    for (const unsigned int d : directions)
+      {
+        const ConductionResult r = solver.solve(d);
+        result.sigma_eff[d]  = r.sigma_eff;
+        result.iterations[d] = r.iterations;
+        result.conservation_error[d] =
+          std::abs(r.current_in - r.current_out) / std::max(std::abs(r.current_in), 1e-300);
+        result.tortuosity[d] = result.volume_fraction * result.sigma_0 / r.sigma_eff;
+        if (write)
+          {
+            const auto j = solver.cell_current_density();
+            DataArray  a;
+            a.name         = std::string("current_density_") + axis_name(d) + "_A_m2";
+            a.n_components = 3;
+            for (const auto &cell : tria.active_cell_iterators())
+              if (cell->is_locally_owned())
+                for (unsigned int c = 0; c < 3; ++c)
+                  a.values.push_back(j[cell->active_cell_index()][c]);
+            piece.cell_data.push_back(std::move(a));
+          }
+      }
+    if (write)
+      {
+        const unsigned int rank   = Utilities::MPI::this_mpi_process(comm);
+        const unsigned int nranks = Utilities::MPI::n_mpi_processes(comm);
+        const std::string  stem   = "current_" + name;
+        write_vtu(piece, (std::filesystem::path(vtk_directory) /
+                          (stem + "_" + std::to_string(rank) + ".vtu")).string());
+        MPI_Barrier(comm);
+        if (rank == 0)
+          {
+            std::vector<std::string> files;
+            for (unsigned int r = 0; r < nranks; ++r)
+              files.push_back(stem + "_" + std::to_string(r) + ".vtu");
+            write_pvtu((std::filesystem::path(vtk_directory) / (stem + ".pvtu")).string(),
+                       files, piece);
+          }
+      }
+    return result;
+  }
+
+  StiffnessResult
+  homogenize_stiffness(const VoxelImage &image,
+                       const std::map<unsigned int, ElasticPhase> &phases,
+                       const LinearSolverSettings &settings, MPI_Comm comm)
+  {
+    parallel::distributed::Triangulation<3> tria(comm);
+    create_voxel_mesh(image, tria);
+    const FESystem<3> fe(FE_Q<3>(1), 3);
+    DoFHandler<3>     dof_handler(tria);
+    dof_handler.distribute_dofs(fe);
+    const IndexSet owned = dof_handler.locally_owned_dofs();
+    IndexSet       relevant;
+    DoFTools::extract_locally_relevant_dofs(dof_handler, relevant);
+
+    // Unit element of one voxel (as in solver/elasticity/elasticity.cc).
+    const unsigned int n = fe.n_dofs_per_cell();
+    FullMatrix<double> K_lambda(n, n), K_mu(n, n);
+    std::vector<SymmetricTensor<2, 3>> B(n);
+    {
+      const QGauss<3> q(2);
+      FEValues<3>     fv(fe, q, update_gradients | update_JxW_values);
+      const FEValuesExtractors::Vector u(0);
+      for (const auto &cell : dof_handler.active_cell_iterators())
+        if (cell->is_locally_owned())
+          {
+            fv.reinit(cell);
+            double volume = 0.;
+            for (unsigned int k = 0; k < q.size(); ++k)
+              {
+                const double w = fv.JxW(k);
+                volume += w;
+                for (unsigned int i = 0; i < n; ++i)
+                  {
+                    B[i] += fv[u].symmetric_gradient(i, k) * w;
+                    for (unsigned int j = 0; j < n; ++j)
+                      {
+                        K_lambda(i, j) +=
+                          fv[u].divergence(i, k) * fv[u].divergence(j, k) * w;
+                        K_mu(i, j) += 2. * (fv[u].symmetric_gradient(i, k) *
+                                            fv[u].symmetric_gradient(j, k)) * w;
+                      }
+                  }
+              }
+            for (auto &b : B)
+              b /= volume;
+            break;
+          }
+    }
+    auto lame = [&](unsigned int id) {
+      const ElasticPhase &p = phases.at(id);
+      return std::make_pair(isotropic::lambda(p.E, p.nu), isotropic::shear_modulus(p.E, p.nu));
+    };
+
+    auto make_constraints = [&](const Tensor<2, 3> &E) {
+      AffineConstraints<double> c(relevant);
+      const MacroDisplacement   f(E);
+      for (types::boundary_id b = 0; b < 6; ++b)
+        VectorTools::interpolate_boundary_values(dof_handler, b, f, c);
+      c.close();
+      return c;
+    };
+    std::array<Tensor<2, 3>, 6> strains;
+    for (unsigned int k = 0; k < 3; ++k)
+      strains[k][k][k] = 1.;
+    const unsigned int pairs[3][2] = {{1, 2}, {0, 2}, {0, 1}}; // yz, xz, xy
+    for (unsigned int k = 0; k < 3; ++k)
+      {
+        strains[3 + k][pairs[k][0]][pairs[k][1]] = 0.5;
+        strains[3 + k][pairs[k][1]][pairs[k][0]] = 0.5;
+      }
+
+    // The matrix is the same for all six cases (same constrained DoFs).
+    const AffineConstraints<double> c0 = make_constraints(strains[0]);
+    DynamicSparsityPattern dsp(relevant);
+    DoFTools::make_sparsity_pattern(dof_handler, dsp, c0, false);
+    SparsityTools::distribute_sparsity_pattern(dsp, owned, comm, relevant);
+    PETScWrappers::MPI::SparseMatrix matrix;
+    matrix.reinit(owned, owned, dsp, comm);
+    check_petsc(MatSetBlockSize(matrix.petsc_matrix(), 3), "MatSetBlockSize");
+    FullMatrix<double>                   cell_matrix(n, n);
+    std::vector<types::global_dof_index> dofs(n);
+    auto element_matrix = [&](unsigned int id) {
+      const auto [lambda, mu] = lame(id);
+      for (unsigned int i = 0; i < n; ++i)
+        for (unsigned int j = 0; j < n; ++j)
+          cell_matrix(i, j) = lambda * K_lambda(i, j) + mu * K_mu(i, j);
+    };
+    for (const auto &cell : dof_handler.active_cell_iterators())
+      if (cell->is_locally_owned())
+        {
+          element_matrix(cell->material_id());
+          cell->get_dof_indices(dofs);
+          c0.distribute_local_to_global(cell_matrix, dofs, matrix);
+        }
+    matrix.compress(VectorOperation::add);
+
+    StiffnessResult     result;
+    const ElasticKrylov krylov(dof_handler, owned, matrix, settings,
+                               /*nonzero_initial_guess=*/false);
+    const KSP           ksp = krylov.ksp();
+      {
+        PETScWrappers::MPI::Vector rhs(owned, comm), solution(owned, comm),
+          ghosted(owned, relevant, comm);
+        Vector<double> cell_rhs(n);
+        for (unsigned int k = 0; k < 6; ++k)
+          {
+            const AffineConstraints<double> c = make_constraints(strains[k]);
+            rhs = 0;
+            for (const auto &cell : dof_handler.active_cell_iterators())
+              if (cell->is_locally_owned())
+                {
+                  element_matrix(cell->material_id());
+                  cell_rhs = 0;
+                  cell->get_dof_indices(dofs);
+                  c.distribute_local_to_global(cell_rhs, dofs, rhs, cell_matrix);
+                }
+            rhs.compress(VectorOperation::add);
+            solution = 0;
+            check_petsc(KSPSolve(ksp, rhs, solution), "KSPSolve");
+            KSPConvergedReason reason;
+            KSPGetConvergedReason(ksp, &reason);
+            if (reason < 0)
+              throw CollectiveError("effective stiffness: linear solver did not converge "
+                                    "(PETSc reason " + std::to_string(reason) + ")");
+            c.distribute(solution);
+            ghosted = solution;
+
+            // Volume average of the stress (all voxels have the same volume).
+            SymmetricTensor<2, 3> mean;
+            for (const auto &cell : dof_handler.active_cell_iterators())
+              if (cell->is_locally_owned())
+                {
+                  cell->get_dof_indices(dofs);
+                  SymmetricTensor<2, 3> eps;
+                  for (unsigned int i = 0; i < n; ++i)
+                    eps += ghosted(dofs[i]) * B[i];
+                  const auto [lambda, mu] = lame(cell->material_id());
+                  mean += lambda * trace(eps) * unit_symmetric_tensor<3>() + 2. * mu * eps;
+                }
+            const double N = static_cast<double>(tria.n_global_active_cells());
+            const double voigt[6] = {mean[0][0], mean[1][1], mean[2][2],
+                                     mean[1][2], mean[0][2], mean[0][1]};
+            for (unsigned int i = 0; i < 6; ++i)
+              result.C[i][k] = Utilities::MPI::sum(voigt[i], comm) / N;
+          }
+      }
+
+    const auto &C = result.C;
+    double max_c = 0., max_diff = 0.;
+    for (unsigned int i = 0; i < 6; ++i)
+      for (unsigned int j = 0; j < 6; ++j)
+        {
+          max_c    = std::max(max_c, std::abs(C[i][j]));
+          max_diff = std::max(max_diff, std::abs(C[i][j] - C[j][i]));
+        }
+    result.asymmetry = max_c > 0. ? max_diff / max_c : 0.;
+    const double d = C[0][0] + C[1][1] + C[2][2];
+    const double o = C[0][1] + C[0][2] + C[1][2];
+    const double s = C[3][3] + C[4][4] + C[5][5];
+    result.bulk    = (d + 2. * o) / 9.;
+    result.shear   = (d - o + 3. * s) / 15.;
+    result.E       = 9. * result.bulk * result.shear / (3. * result.bulk + result.shear);
+    result.nu      = (3. * result.bulk - 2. * result.shear) /
+                (2. * (3. * result.bulk + result.shear));
+    return result;
+  }
+
+  Spread spread_of(const std::vector<double> &values)
+  {
+    Spread s;
+    s.values = values;
+    if (values.empty())
+      return s;
+    s.min = *std::min_element(values.begin(), values.end());
+    s.max = *std::max_element(values.begin(), values.end());
+    for (double v : values)
+      s.mean += v;
+    s.mean /= static_cast<double>(values.size());
+    double var = 0.;
+    for (double v : values)
+      var += (v - s.mean) * (v - s.mean);
+    var /= static_cast<double>(values.size());
+    s.relative_std = s.mean != 0. ? std::sqrt(var) / std::abs(s.mean) : 0.;
+    return s;
+  }
+
+  std::vector<VoxelImage> octants(const VoxelImage &image)
+  {
+    std::array<std::size_t, 3> half;
+    for (unsigned int d = 0; d < 3; ++d)
+      {
+        half[d] = image.dims[d] / 2;
+        if (half[d] == 0)
+          throw CollectiveError("sizing: the image has " + std::to_string(image.dims[d]) +
+                                " voxel(s) along " + axis_name(d) +
+                                ", octants need at least 2");
+      }
+    std::vector<VoxelImage> result;
+    for (unsigned int o = 0; o < 8; ++o)
+      {
+        std::array<std::size_t, 3> lo, hi;
+        for (unsigned int d = 0; d < 3; ++d)
+          {
+            lo[d] = (o >> d) & 1u ? image.dims[d] - half[d] : 0;
+            hi[d] = lo[d] + half[d];
+          }
+        result.push_back(crop(image, lo, hi, "octant"));
+      }
+    return result;
+  }
+
+  namespace
+  {
+    Json spread_json(const Spread &s, double full)
+    {
+      Json j = Json::object();
+      j["mean"]         = s.mean;
+      j["min"]          = s.min;
+      j["max"]          = s.max;
+      j["relative_std"] = s.relative_std;
+      j["full_box"]     = full;
+      Json v = Json::array();
+      for (double x : s.values)
+        v.push_back(x);
+      j["octants"] = v;
+      return j;
+    }
+  } // namespace
+
+  void run_homogenize(const CaseConfig &config, const std::string &output_directory,
+                      MPI_Comm comm)
+  {
+    if (!config.homogenize)
+      throw CollectiveError(config.file + ": no 'homogenize' section (see docs/homogenization.md)");
+    const HomogenizeSpec &spec = *config.homogenize;
+    const bool root = Utilities::MPI::this_mpi_process(comm) == 0;
+    const std::string dir =
+      output_directory.empty() ? config.output.directory : output_directory;
+    if (root)
+      create_directories(dir);
+    MPI_Barrier(comm);
+
+    const VoxelImage image     = acquire_image(config.microstructure, comm);
+    const auto       fractions = image.volume_fractions();
+    LinearSolverSettings settings = config.solver.linear;
+    settings.relative_tolerance   = spec.relative_tolerance;
+    settings.max_iterations       = std::max(settings.max_iterations, 5000u);
+
+    Json json = Json::object();
+    json["case"] = config.file;
+    json["method"] =
+      "steady conduction, phi = 1 V / 0 V on opposite faces, insulated sides; "
+      "current from the weak-form reactions; stiffness under KUBC (upper bound)";
+    Json vf = Json::object();
+    for (const auto &[label, f] : fractions)
+      vf[image.phase_names.count(label) ? image.phase_names.at(label)
+                                        : std::to_string(label)] = f;
+    json["volume_fractions"] = vf;
+    Json nets = Json::array();
+    std::ostringstream table;
+    table.precision(5);
+    std::vector<NetworkResult> full_results;
+    for (const auto &net : spec.networks)
+      {
+        const NetworkResult r = homogenize_conduction(
+          image, net.name, net.conductivities, net.reference, spec.directions,
+          spec.insulator_ratio, settings, comm, spec.write_fields ? dir : std::string());
+        full_results.push_back(r);
+        Json j = Json::object();
+        j["name"]                   = r.name;
+        j["reference_phase"]        = r.reference_phase;
+        j["sigma_0_S_per_m"]        = r.sigma_0;
+        j["volume_fraction"]        = r.volume_fraction;
+        j["insulator_ratio"]        = spec.insulator_ratio;
+        Json &cond = j["conductivities_S_per_m"] = Json::object();
+        for (const auto &[p, s] : net.conductivities)
+          cond[p] = s;
+        // Filled first, inserted after: references into j would dangle.
+        Json se = Json::object(), tau = Json::object(), rel = Json::object(),
+             cons = Json::object();
+        table << "network " << r.name << ": volume fraction " << r.volume_fraction
+              << ", sigma_0 = " << r.sigma_0 << " S/m (" << r.reference_phase << ")\n";
+        for (const unsigned int d : spec.directions)
+          {
+            se[axis_name(d)]   = r.sigma_eff[d];
+            tau[axis_name(d)]  = r.tortuosity[d];
+            rel[axis_name(d)]  = r.sigma_eff[d] / r.sigma_0;
+            cons[axis_name(d)] = r.conservation_error[d];
+            table << "  " << axis_name(d) << ": sigma_eff = " << r.sigma_eff[d]
+                  << " S/m (" << r.sigma_eff[d] / r.sigma_0 << " sigma_0), tortuosity factor "
+                  << r.tortuosity[d] << ", " << r.iterations[d] << " CG iterations\n";
+          }
+        j["sigma_eff_S_per_m"]      = se;
+        j["tortuosity_factor"]      = tau;
+        j["sigma_eff_over_sigma_0"] = rel;
+        j["current_balance_error"]  = cons;
+        if (spec.write_fields)
+          j["current_density_file"] = "current_" + r.name + ".pvtu";
+        nets.push_back(j);
+      }
+    json["networks"] = nets;
+    std::map<unsigned int, ElasticPhase> phases;
+    double full_E = 0.;
+    if (spec.elasticity || !spec.swelling.empty())
+      {
+        phases = PhaseTable(config, image).elastic_phases();
+      }
+    if (!spec.swelling.empty())
+      {
+        // Effective swelling strain: the composite with these eigenstrains
+        // and no macroscopic stress (symmetry planes x0, y0, z0, the other
+        // faces traction free); strain = mean face displacement / length.
+        parallel::distributed::Triangulation<3> tria(comm);
+        create_voxel_mesh(image, tria);
+        ElasticitySolver solver(tria, phases, SideCondition::free, TopCondition::free,
+                                settings);
+        LoadState load;
+        for (const auto &[phase, eps] : spec.swelling)
+          {
+            bool found = false;
+            for (const auto &[label, p] : phases)
+              if (p.name == phase)
+                {
+                  load.eigenstrain[label] = eps;
+                  found                   = true;
+                }
+            if (!found)
+              throw CollectiveError(config.file + ": homogenize.swelling names phase '" +
+                                    phase + "', which the image does not contain");
+          }
+        solver.solve(load);
+        const auto ext = image.extent();
+        Json       sw  = Json::object();
+        Json       eig = Json::object(), eff = Json::object();
+        for (const auto &[phase, eps] : spec.swelling)
+          eig[phase] = eps;
+        double volumetric = 0.;
+        table << "effective swelling strain (stress-free composite):";
+        for (unsigned int d = 0; d < 3; ++d)
+          {
+            const unsigned int face   = 2 * d + 1; // x_max, y_max, top
+            const double       strain = solver.mean_face_displacement(face, d) / ext[d];
+            eff[axis_name(d)]         = strain;
+            volumetric += strain;
+            table << " " << axis_name(d) << " " << strain;
+          }
+        table << ", volumetric " << volumetric << "\n";
+        sw["phase_eigenstrain"]           = eig;
+        sw["effective_strain"]            = eff;
+        sw["effective_volumetric_strain"] = volumetric;
+        sw["boundary_conditions"] =
+          "symmetry planes x0, y0, z0; other faces traction free (no macroscopic stress)";
+        json["swelling"] = sw;
+      }
+    if (spec.elasticity)
+      {
+        const StiffnessResult s = homogenize_stiffness(image, phases, settings, comm);
+        full_E                  = s.E;
+        Json e = Json::object();
+        e["boundary_conditions"] =
+          "KUBC (u = E x on the whole boundary): an upper bound of the RVE stiffness";
+        Json C = Json::array();
+        for (const auto &row : s.C)
+          {
+            Json r = Json::array();
+            for (double x : row)
+              r.push_back(x);
+            C.push_back(r);
+          }
+        e["C_voigt_Pa"]       = C;
+        e["bulk_modulus_Pa"]  = s.bulk;
+        e["shear_modulus_Pa"] = s.shear;
+        e["E_Pa"]             = s.E;
+        e["nu"]               = s.nu;
+        e["asymmetry"]        = s.asymmetry;
+        json["elasticity"]    = e;
+        table << "stiffness (KUBC, upper bound): E = " << s.E / 1e9 << " GPa, nu = " << s.nu
+              << ", K = " << s.bulk / 1e9 << " GPa, G = " << s.shear / 1e9
+              << " GPa, asymmetry " << s.asymmetry << "\n";
+      }
+    if (spec.sizing)
+      {
+        // Sizing advice (issue 9 part 4): the same solves on the 8 octants.
+        const std::vector<VoxelImage> parts = octants(image);
+        Json sz = Json::object();
+        sz["method"] =
+          "the same solves on the 8 octant sub-volumes (half the box per direction); "
+          "relative_std = population std / mean of the 8 values";
+        Json dims = Json::array();
+        for (unsigned int d = 0; d < 3; ++d)
+          dims.push_back(static_cast<double>(parts[0].dims[d]));
+        sz["octant_dims"] = dims;
+        sz["tolerance"]   = spec.sizing_tolerance;
+        double worst      = 0.;
+        std::string worst_what;
+        table << "sizing: 8 octants of " << parts[0].dims[0] << "x" << parts[0].dims[1]
+              << "x" << parts[0].dims[2] << " voxels (mean, min, max, relative std; full box)\n";
+        auto note = [&](const Spread &sp, const std::string &what) {
+          if (sp.relative_std >= worst)
+            {
+              worst      = sp.relative_std;
+              worst_what = what;
+            }
+        };
+        Json snets = Json::object();
+        for (std::size_t n = 0; n < spec.networks.size(); ++n)
+          {
+            const auto &net = spec.networks[n];
+            std::vector<NetworkResult> rs;
+            for (const VoxelImage &part : parts)
+              rs.push_back(homogenize_conduction(part, net.name, net.conductivities,
+                                                 net.reference, spec.directions,
+                                                 spec.insulator_ratio, settings, comm));
+            Json sn = Json::object();
+            for (const unsigned int d : spec.directions)
+              {
+                std::vector<double> v;
+                for (const auto &r : rs)
+                  v.push_back(r.sigma_eff[d]);
+                const Spread sp = spread_of(v);
+                const double full = full_results[n].sigma_eff[d];
+                sn[axis_name(d)]  = spread_json(sp, full);
+                const std::string what = "sigma_eff " + net.name + " " + axis_name(d);
+                note(sp, what);
+                table << "  " << what << ": " << sp.mean << ", " << sp.min << ", " << sp.max
+                      << " S/m, " << 100. * sp.relative_std << " %; " << full << " S/m\n";
+              }
+            snets[net.name] = sn;
+          }
+        sz["sigma_eff_S_per_m"] = snets;
+        if (spec.elasticity)
+          {
+            std::vector<double> v;
+            for (const VoxelImage &part : parts)
+              v.push_back(homogenize_stiffness(part, phases, settings, comm).E);
+            const Spread sp = spread_of(v);
+            sz["E_Pa"]      = spread_json(sp, full_E);
+            note(sp, "E");
+            table << "  E: " << sp.mean / 1e9 << ", " << sp.min / 1e9 << ", "
+                  << sp.max / 1e9 << " GPa, " << 100. * sp.relative_std << " %; "
+                  << full_E / 1e9 << " GPa\n";
+          }
+        const bool ok         = worst < spec.sizing_tolerance;
+        sz["max_relative_std"] = worst;
+        sz["representative"]  = ok;
+        json["sizing"]        = sz;
+        table << (ok ? "sizing: the domain looks representative: "
+                     : "sizing: the domain is NOT representative: ")
+              << "largest octant relative std " << 100. * worst << " % (" << worst_what
+              << ") " << (ok ? "< " : ">= ") << 100. * spec.sizing_tolerance << " %"
+              << (ok ? "\n" : "; use a larger box (or average several seeds)\n");
+      }
+    if (root)
+      {
+        const std::string path = (std::filesystem::path(dir) / "homogenize.json").string();
+        atomic_write_text(path, json.dump() + "\n");
+        std::cout << table.str() << "wrote " << path << "\n" << std::flush;
+      }
+  }
+} // namespace solidanode

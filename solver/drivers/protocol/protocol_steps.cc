@@ -1,0 +1,314 @@
+// The two kinds of protocol increment: load increments (press, set_soc) and
+// coupled time steps (hold, rest, lithiate, delithiate) with their
+// cut-back rules. Part of ProtocolDriver (protocol_driver.h).
+#include <solver/drivers/protocol/protocol_driver.h>
+
+#include <solver/drivers/protocol/stack_control.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace solidanode
+{
+  using namespace dealii;
+  using Kind = ProtocolStep::Kind;
+
+  ProtocolDriver::Advance ProtocolDriver::advance_load(const ProtocolStep &ps)
+  {
+    // Load increments: press ramps up to the peak and down to release_to;
+    // set_soc ramps x. A failed increment is split.
+    const unsigned int n_up   = ps.increments;
+    const unsigned int n_down =
+      ps.kind == Kind::press && ps.release_to < *ps.pressure ? ps.increments : 0;
+    auto target_at = [&](double s) { // s in [0, n_up + n_down]
+      if (ps.kind == Kind::set_soc)
+        return std::min(1., s / n_up);
+      if (s <= n_up)
+        return st_.p_start + (*ps.pressure - st_.p_start) * s / n_up;
+      return *ps.pressure + (ps.release_to - *ps.pressure) * (s - n_up) / n_down;
+    };
+    const double u_tolerance = 1e-4 * model_.image.voxel_size[2];
+    Advance      out;
+    double       s_from = st_.sub, s_to = st_.sub + 1.;
+    while (true)
+      {
+        const double value = target_at(s_to);
+        double       stack_value = value;
+        model_.mech->set_time_step(0.); // quasi-static: no creep
+        if (ps.kind == Kind::set_soc)
+          {
+            for (const auto &[label, a] : model_.active)
+              {
+                const auto it = ps.soc.find(a.name);
+                if (it == ps.soc.end())
+                  continue;
+                const double from = st_.soc_start.at(a.name);
+                model_.li->set_uniform(label, from + (it->second - from) * value);
+              }
+            stack_value = st_.stack == Stack::displacement ? st_.top : st_.pressure;
+          }
+        const StackSolve s =
+          solve_at_stack(*model_.mech, model_.mech_content(model_.li->cell_x(), st_.plated),
+                         stack_value, st_, u_tolerance);
+        out.report.mechanics.add(s.outcome);
+        if (s.outcome.converged)
+          {
+            st_.pressure = s.value;
+            model_.mech->commit();
+            model_.li->commit();
+            if (s_to >= st_.sub + 1. - 1e-12)
+              break;
+            s_from = s_to;
+            s_to   = st_.sub + 1.;
+            continue;
+          }
+        model_.mech->revert();
+        model_.li->revert();
+        if (s_to - s_from < 1. / 64.)
+          fail(ps, "Newton did not converge even with the load increment cut to 1/64");
+        s_to = 0.5 * (s_from + s_to);
+      }
+    ++st_.sub;
+    out.accepted  = true;
+    out.step_done = st_.sub >= n_up + n_down;
+    return out;
+  }
+
+  ProtocolDriver::Route ProtocolDriver::route_of(const StepPlan &plan, const double soc_now) const
+  {
+    // Where the current goes: the alloying phases, or (chemo.plating)
+    // plating once they are full, and stripping of plated Li first.
+    if (!model_.plating || !plan.galvanostatic)
+      return Route::alloy;
+    if (plan.sign > 0.)
+      return st_.alloy_full || model_.capacity_mol <= 0. ||
+                 soc_now >= model_.plating->spec.alloy_until - 1e-9 ?
+               Route::plate :
+               Route::alloy;
+    return st_.plated > 0. ? Route::strip : Route::alloy;
+  }
+
+  double ProtocolDriver::dt_cap(const ProtocolStep &ps, const StepPlan &plan,
+                                const Route route) const
+  {
+    // Plating and stripping are not limited by the alloy's state of
+    // charge: at least 20 steps per step duration.
+    return route == Route::alloy || !ps.duration ? plan.dt_max : *ps.duration / 20.;
+  }
+
+  double ProtocolDriver::time_step(const ProtocolStep &ps, const StepPlan &plan,
+                                   const Route route, const double soc_now,
+                                   bool &final_step) const
+  {
+    const double capacity = model_.capacity_mol;
+    double       dt       = std::min(st_.dt, dt_cap(ps, plan, route));
+    final_step            = false;
+    if (ps.duration && st_.t_step + dt >= *ps.duration * (1. - 1e-12))
+      {
+        dt         = *ps.duration - st_.t_step;
+        final_step = true;
+      }
+    if (route == Route::strip && std::abs(plan.rate) * dt >= st_.plated)
+      {
+        dt         = st_.plated / std::abs(plan.rate); // the last plated Li
+        final_step = false;
+      }
+    if (plan.galvanostatic && ps.until_soc && route == Route::alloy)
+      {
+        const double t_left = (*ps.until_soc - soc_now) * capacity / plan.rate;
+        if (t_left <= 0.)
+          {
+            dt         = 0.;
+            final_step = true;
+          }
+        else if (dt >= t_left * (1. - 1e-9))
+          {
+            dt         = t_left;
+            final_step = true;
+          }
+      }
+    if (model_.plating && route == Route::alloy && plan.sign > 0. && capacity > 0.)
+      {
+        // End the alloy part exactly at alloy_until, then plate.
+        const double t_left =
+          (model_.plating->spec.alloy_until - soc_now) * capacity / plan.rate;
+        if (t_left > 0. && dt >= t_left * (1. - 1e-9))
+          {
+            dt         = t_left;
+            final_step = false;
+          }
+      }
+    return dt;
+  }
+
+  ProtocolDriver::Attempt ProtocolDriver::attempt(const TransportSource &source,
+                                                  const double dt, const double plated_trial,
+                                                  const bool charge)
+  {
+    // Staggered passes: transport with the stress of the last pass, then
+    // mechanics with the new content.
+    const ChemoSpec &chemo       = model_.chemo;
+    const double     u_tolerance = 1e-4 * model_.image.voxel_size[2];
+    const bool       coupled     = model_.stress_coupling;
+    Attempt          a;
+    a.pressure = st_.pressure;
+    model_.mech->set_time_step(dt);
+    std::vector<double> sigma_h, x_trial;
+    auto                fill_sigma = [&](const std::vector<CellStress> &s) {
+      sigma_h.assign(s.size(), 0.);
+      for (std::size_t i = 0; i < s.size(); ++i)
+        sigma_h[i] = hydrostatic(s[i]);
+    };
+    if (coupled)
+      fill_sigma(model_.mech->cell_cauchy_stress());
+    for (unsigned int pass = 0; pass < chemo.coupling_iterations; ++pass)
+      {
+        ++a.report.coupling_passes;
+        const TransportStepStatistics ts =
+          model_.li->step(dt, source, coupled ? &sigma_h : nullptr);
+        a.report.transport_iterations += ts.iterations;
+        if (!ts.converged)
+          {
+            a.ok  = false;
+            a.why = ts.message;
+            break;
+          }
+        if (!ts.in_range && charge)
+          {
+            a.ok      = false;
+            a.cut_off = true;
+            a.why     = "x left [0, 1] (surface saturated, or Li driven by stress gradients)";
+            break;
+          }
+        const std::vector<double> x_pass = model_.li->cell_x();
+        // Converged passes: the content moved by less than the tolerance
+        // under the updated stress, so the mechanics of the previous pass
+        // stands (it lags by at most coupling_tolerance in x) and is not
+        // solved again.
+        if (pass > 0)
+          {
+            double change = 0.;
+            for (std::size_t i = 0; i < x_pass.size(); ++i)
+              change = std::max(change, std::abs(x_pass[i] - x_trial[i]));
+            if (Utilities::MPI::max(change, ctx_.comm) <= chemo.coupling_tolerance)
+              break;
+          }
+        const StackSolve s =
+          solve_at_stack(*model_.mech, model_.mech_content(x_pass, plated_trial),
+                         st_.stack == Stack::displacement ? st_.top : st_.pressure, st_,
+                         u_tolerance);
+        a.report.mechanics.add(s.outcome);
+        if (!s.outcome.converged)
+          {
+            a.ok  = false;
+            a.why = "mechanics: " + s.outcome.failure;
+            break;
+          }
+        a.pressure = s.value;
+        if (!coupled)
+          break;
+        x_trial = x_pass;
+        fill_sigma(model_.mech->cell_cauchy_stress());
+      }
+    return a;
+  }
+
+  ProtocolDriver::Advance ProtocolDriver::advance_time(const ProtocolStep &ps,
+                                                       const StepPlan &plan)
+  {
+    const ChemoSpec &chemo   = model_.chemo;
+    const double     soc_now = model_.alloy_soc();
+    const Route      route   = route_of(plan, soc_now);
+    TransportSource  source;
+    if (plan.galvanostatic && route == Route::alloy)
+      {
+        source.mode                   = SourceMode::galvanostatic;
+        source.availability_weighting = chemo.availability_weighting;
+        for (const auto &[label, a] : model_.active)
+          source.molar_rate[label] =
+            plan.rate * a.c_max * model_.phase_volume(label) / model_.capacity_mol;
+      }
+    else if (ps.surface_soc)
+      {
+        source.mode      = SourceMode::potentiostatic;
+        source.surface_x = *ps.surface_soc;
+      }
+    bool   final_step = false;
+    double dt         = time_step(ps, plan, route, soc_now, final_step);
+    if (ps.pressure && st_.stack == Stack::pressure)
+      st_.pressure = *ps.pressure; // hold/charge at a new stack pressure
+    if (ps.top_displacement)
+      st_.top = *ps.top_displacement;
+    const double dt_floor = std::max(chemo.dt_min, 1e-9 * plan.dt_span);
+    bool         rerouted = false; // the alloy is full: plate from now on
+    Advance      out;
+    while (dt > 0.)
+      {
+        double plated_trial = route == Route::alloy ? st_.plated : st_.plated + plan.rate * dt;
+        if (route == Route::strip && std::abs(plan.rate) * dt >= st_.plated * (1. - 1e-12))
+          plated_trial = 0.; // the last of it (dt was cut to end there)
+        const Attempt a = attempt(source, dt, plated_trial, plan.charge);
+        out.report      = a.report;
+        if (a.ok)
+          {
+            model_.mech->commit();
+            model_.li->commit();
+            st_.pressure = a.pressure;
+            st_.plated   = plated_trial;
+            if (plan.galvanostatic)
+              st_.li_passed += plan.rate * dt;
+            break;
+          }
+        model_.mech->revert();
+        model_.li->revert();
+        ctx_.log("solidanode: step of " + format_seconds(dt) + " rejected (" + a.why +
+                 "); trying " + format_seconds(0.5 * dt));
+        dt *= 0.5;
+        final_step = false;
+        if (dt >= dt_floor)
+          continue;
+        if (a.cut_off && model_.plating && plan.sign > 0.)
+          {
+            // The alloy takes no more: the current plates Li.
+            ctx_.log("solidanode: the alloying phases are full in step '" + ps.name +
+                     "' (soc " + std::to_string(soc_now) + "); plating from now on");
+            st_.alloy_full = true;
+            rerouted       = true;
+            dt             = 0.;
+            break;
+          }
+        if (a.cut_off)
+          {
+            // Like a voltage cut-off: the surface is saturated (lithiation)
+            // or empty (delithiation); end the step.
+            ctx_.log("solidanode: cut-off in step '" + ps.name +
+                     "': the surface content reached its limit; moving on");
+            dt = 0.;
+            break;
+          }
+        fail(ps, a.why + " and the time step fell below " + format_seconds(dt_floor) +
+                   " (chemo.dt_min)");
+      }
+    out.report.dt = dt;
+    if (dt > 0.)
+      {
+        st_.t_step += dt;
+        st_.time += dt;
+        // Contact: lost under tension, regained under compression, from the
+        // accepted stresses; acts from the next step on.
+        if (std::isfinite(chemo.tensile_strength) || chemo.regain_pressure > 0.)
+          {
+            out.report.contact_changes = model_.li->update_contact(
+              model_.mech->cell_cauchy_stress(), chemo.tensile_strength, chemo.regain_pressure);
+            model_.li->commit();
+          }
+        // Next step: grow when easy, keep within the limits.
+        const double grow =
+          out.report.mechanics.newton <= 6 * out.report.coupling_passes ? 1.5 : 1.;
+        st_.dt = std::min(dt_cap(ps, plan, route), std::max(st_.dt, dt) * grow);
+      }
+    out.accepted  = dt > 0.;
+    out.step_done = (final_step || dt == 0.) && !rerouted; // dt = 0: reached, or cut off
+    return out;
+  }
+} // namespace solidanode

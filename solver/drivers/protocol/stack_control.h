@@ -1,0 +1,42 @@
+// The mechanical solve of one protocol increment at the current stack
+// condition. Constant pressure and prescribed displacement are one Newton
+// solve; at fixed thickness the stack pressure p is found by a secant
+// iteration on mean u_z(p) = u_target (the piston cannot pull: p >= 0).
+#pragma once
+
+#include <solver/drivers/protocol/protocol_state.h>
+#include <solver/finite_strain/finite_strain.h>
+#include <solver/materials/phase_table.h>
+
+#include <string>
+#include <vector>
+
+namespace solidanode
+{
+  /// Newton work of one or more mechanical solves.
+  struct MechOutcome
+  {
+    bool         converged = false;
+    unsigned int newton = 0, linear = 0;
+    double       assemble_s = 0., amg_s = 0., krylov_s = 0.;
+    std::string  failure; ///< of the last Newton solve that failed
+    void add(const MechOutcome &o);
+  };
+
+  struct StackSolve
+  {
+    MechOutcome outcome;
+    double      value = 0.; ///< the stack pressure [Pa] (or top displacement [m]) reached
+  };
+
+  /// Solve @p mech at content @p x and stack value @p p_or_top (pressure
+  /// [Pa] or top displacement [m]); at fixed thickness, iterate the pressure
+  /// from st.pressure to within @p u_tolerance [m] of st.u_target and update
+  /// st.compliance. Collective.
+  StackSolve solve_at_stack(FiniteStrainSolver &mech, const std::vector<double> &x,
+                            double p_or_top, ProtocolState &st, double u_tolerance);
+
+  /// First estimate of -d(mean u_z)/dp [m/Pa] for the secant: a solid column
+  /// of height @p thickness with the volume-mean P-wave modulus of the solids.
+  double column_compliance(const PhaseTable &table, double thickness);
+} // namespace solidanode

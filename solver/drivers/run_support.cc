@@ -1,0 +1,358 @@
+#include <base/file_utils.h>
+#include <solver/drivers/run_support.h>
+
+#include <deal.II/base/revision.h>
+
+#include <petscversion.h>
+
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+
+namespace solidanode
+{
+  namespace fs = std::filesystem;
+
+  namespace
+  {
+    volatile std::sig_atomic_t checkpoint_signal = 0;
+
+    extern "C" void on_checkpoint_signal(int signal)
+    {
+      checkpoint_signal = signal;
+    }
+  } // namespace
+
+  void install_checkpoint_signal_handlers()
+  {
+    std::signal(SIGTERM, on_checkpoint_signal);
+    std::signal(SIGUSR1, on_checkpoint_signal);
+  }
+
+  bool checkpoint_signal_pending(MPI_Comm comm)
+  {
+    return dealii::Utilities::MPI::max(int(checkpoint_signal), comm) != 0;
+  }
+
+  const char *solidanode_version() { return SOLIDANODE_VERSION; }
+  const char *solidanode_git_hash() { return SOLIDANODE_GIT_HASH; }
+  std::string solidanode_banner()
+  {
+    return std::string("solidanode ") + SOLIDANODE_VERSION + " (" + SOLIDANODE_GIT_HASH + ")";
+  }
+
+  std::string read_text(const std::string &path)
+  {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+  }
+
+  std::string content_hash(const std::string &text)
+  {
+    std::uint64_t h = 1469598103934665603ULL;
+    for (const unsigned char c : text)
+      {
+        h ^= c;
+        h *= 1099511628211ULL;
+      }
+    char buf[20];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+    return buf;
+  }
+
+  std::string utc_now()
+  {
+    const std::time_t t = std::time(nullptr);
+    char              buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+    return buf;
+  }
+
+  std::string format_seconds(double s)
+  {
+    char buf[32];
+    if (s < 10) // sub-second time steps stay readable
+      std::snprintf(buf, sizeof buf, "%.3g s", s);
+    else if (s < 120)
+      std::snprintf(buf, sizeof buf, "%.0f s", s);
+    else if (s < 7200)
+      std::snprintf(buf, sizeof buf, "%.1f min", s / 60);
+    else
+      std::snprintf(buf, sizeof buf, "%.1f h", s / 3600);
+    return buf;
+  }
+
+  Log::Log(bool root, bool quiet, const std::string &path)
+    : root_(root)
+    , quiet_(quiet)
+  {
+    if (root_)
+      file_.open(path, std::ios::app);
+  }
+
+  void Log::operator()(const std::string &line)
+  {
+    if (!root_)
+      return;
+    if (!quiet_)
+      std::cout << line << std::endl;
+    if (file_)
+      file_ << line << std::endl;
+  }
+
+  void prepare_output_directory(const std::string &directory, bool restart, bool overwrite,
+                                MPI_Comm comm)
+  {
+    const fs::path out(directory);
+    const std::string checkpoint_file = (out / "checkpoint.json").string();
+    on_root_or_throw(comm, [&] {
+      const bool has_results = fs::exists(out / "solution.pvd") ||
+                               fs::exists(out / "summary.csv") ||
+                               fs::exists(out / "solution.xmf");
+      if (restart)
+        {
+          if (!fs::exists(checkpoint_file))
+            throw std::runtime_error("cannot restart: no checkpoint '" + checkpoint_file +
+                                     "' (run without --restart to start afresh)");
+        }
+      else if (has_results || fs::exists(checkpoint_file))
+        {
+          if (!overwrite)
+            throw std::runtime_error(
+              "output directory '" + directory +
+              "' already holds results (solution.pvd, summary.csv or checkpoint.json); "
+              "use --restart to continue that run, --overwrite to replace it, or "
+              "another output.directory / --output");
+          for (const auto &entry : fs::directory_iterator(out))
+            {
+              const std::string name = entry.path().filename().string();
+              if (name.rfind("solution", 0) == 0 || name.rfind("interfaces", 0) == 0 ||
+                  name.rfind("profiles_", 0) == 0 || name.rfind("checkpoint", 0) == 0 ||
+                  name == "pieces" || name == "summary.csv" || name == "run.json" ||
+                  name == "solidanode.log" || name == "plots")
+                fs::remove_all(entry.path());
+            }
+        }
+      create_directories((out / "pieces").string());
+    });
+  }
+
+  void restore_summary_rows(CsvTable &summary, const std::string &path, std::size_t n_rows,
+                            MPI_Comm comm)
+  {
+    std::vector<std::vector<std::string>> rows;
+    on_root_or_throw(comm, [&] {
+      if (fs::exists(path))
+        rows = CsvTable::read(path).rows();
+    });
+    if (dealii::Utilities::MPI::this_mpi_process(comm) != 0)
+      return;
+    const auto &columns = summary.columns();
+    for (std::size_t r = 0; r < rows.size() && r < n_rows; ++r)
+      {
+        std::map<std::string, std::string> row;
+        for (std::size_t c = 0; c < columns.size() && c < rows[r].size(); ++c)
+          row[columns[c]] = rows[r][c];
+        summary.add_row(row);
+      }
+  }
+
+  Json run_record(unsigned int n_ranks, unsigned int restarted_after)
+  {
+    Json record = Json::object();
+    record["program"]["name"]    = "solidanode";
+    record["program"]["version"] = SOLIDANODE_VERSION;
+    record["program"]["git"]     = SOLIDANODE_GIT_HASH;
+    record["libraries"]["deal.II"] = DEAL_II_PACKAGE_VERSION;
+    record["libraries"]["PETSc"] = std::to_string(PETSC_VERSION_MAJOR) + "." +
+                                   std::to_string(PETSC_VERSION_MINOR) + "." +
+                                   std::to_string(PETSC_VERSION_SUBMINOR);
+    record["libraries"]["VTK"]   = vtk_version();
+    record["started_utc"]        = utc_now();
+    record["mpi_ranks"]          = n_ranks;
+    record["restarted_after_increment"] = restarted_after;
+    return record;
+  }
+
+  OutputSeries::OutputSeries(std::string directory, const OutputSpec &spec, MPI_Comm comm)
+    : directory_(std::move(directory))
+    , spec_(spec)
+    , comm_(comm)
+  {}
+
+  void OutputSeries::write(const std::string &base, double time,
+                           const UnstructuredPiece &piece, const PolygonPiece *interfaces)
+  {
+    const unsigned int rank    = dealii::Utilities::MPI::this_mpi_process(comm_);
+    const unsigned int n_ranks = dealii::Utilities::MPI::n_mpi_processes(comm_);
+    const fs::path     out(directory_);
+    const VtkOptions   vtk_options{spec_.compress};
+    auto piece_name = [&](const char *kind, unsigned int r, const char *ext) {
+      char name[128];
+      std::snprintf(name, sizeof name, "pieces/%s_%s_r%05u.%s", kind, base.c_str(), r, ext);
+      return std::string(name);
+    };
+    if (spec_.xdmf)
+      {
+        const std::string h5   = "solution_" + base + ".h5";
+        XdmfStep          step = write_hdf5_step(piece, (out / h5).string(), time, comm_);
+        for (auto &earlier : xdmf_steps_) // same arrays in every step
+          if (earlier.point_data.empty() && earlier.cell_data.empty())
+            {
+              earlier.point_data = step.point_data;
+              earlier.cell_data  = step.cell_data;
+            }
+        xdmf_steps_.push_back(step);
+        if (rank == 0)
+          write_xdmf((out / "solution.xmf").string(), xdmf_steps_);
+      }
+    const bool with_interfaces = interfaces != nullptr && spec_.interfaces;
+    if (spec_.vtk)
+      write_vtu(piece, (out / piece_name("solution", rank, "vtu")).string(), vtk_options);
+    if (with_interfaces)
+      write_vtp(*interfaces, (out / piece_name("interfaces", rank, "vtp")).string(),
+                vtk_options);
+    MPI_Barrier(comm_); // all pieces exist before the index files
+    if (rank != 0)
+      return;
+    std::vector<std::string> pieces, ipieces;
+    for (unsigned int r = 0; r < n_ranks; ++r)
+      {
+        pieces.push_back(piece_name("solution", r, "vtu"));
+        ipieces.push_back(piece_name("interfaces", r, "vtp"));
+      }
+    if (spec_.vtk)
+      {
+        const std::string pvtu = "solution_" + base + ".pvtu";
+        write_pvtu((out / pvtu).string(), pieces, piece);
+        pvd_.emplace_back(time, pvtu);
+        write_pvd((out / "solution.pvd").string(), pvd_);
+      }
+    if (with_interfaces)
+      {
+        const std::string pvtp = "interfaces_" + base + ".pvtp";
+        write_pvtp((out / pvtp).string(), ipieces, *interfaces);
+        interfaces_pvd_.emplace_back(time, pvtp);
+        write_pvd((out / "interfaces.pvd").string(), interfaces_pvd_);
+      }
+  }
+
+  void OutputSeries::to_json(Json &state) const
+  {
+    for (const char *which : {"pvd", "interfaces_pvd"})
+      {
+        Json &list = state[which];
+        list       = Json::array();
+        for (const auto &[t, f] : (std::string(which) == "pvd" ? pvd_ : interfaces_pvd_))
+          {
+            Json e = Json::array();
+            e.push_back(t);
+            e.push_back(f);
+            list.push_back(e);
+          }
+      }
+    Json &xdmf_list = state["xdmf"];
+    xdmf_list       = Json::array();
+    for (const auto &x : xdmf_steps_)
+      {
+        Json e = Json::array();
+        e.push_back(x.time);
+        e.push_back(x.h5_file);
+        e.push_back(x.n_points);
+        e.push_back(x.n_cells);
+        xdmf_list.push_back(e);
+      }
+  }
+
+  void OutputSeries::from_yaml(const YAML::Node &state)
+  {
+    pvd_.clear();
+    interfaces_pvd_.clear();
+    xdmf_steps_.clear();
+    for (const auto &e : state["pvd"])
+      pvd_.emplace_back(e[0].as<double>(), e[1].as<std::string>());
+    for (const auto &e : state["interfaces_pvd"])
+      interfaces_pvd_.emplace_back(e[0].as<double>(), e[1].as<std::string>());
+    for (const auto &e : state["xdmf"])
+      {
+        XdmfStep step;
+        step.time     = e[0].as<double>();
+        step.h5_file  = e[1].as<std::string>();
+        step.n_points = e[2].as<unsigned long long>();
+        step.n_cells  = e[3].as<unsigned long long>();
+        xdmf_steps_.push_back(step); // arrays filled in at the next output
+      }
+  }
+
+  namespace
+  {
+    /// The output directory made ready, then the path of the log in it.
+    std::string prepared_log_path(const RunResult &result, const RunOptions &options,
+                                  MPI_Comm comm)
+    {
+      prepare_output_directory(result.output_directory, options.restart, options.overwrite,
+                               comm);
+      return (fs::path(result.output_directory) / "solidanode.log").string();
+    }
+
+    RunResult initial_result(const CaseConfig &config, const RunOptions &options)
+    {
+      RunResult r;
+      r.output_directory =
+        options.output_directory.empty() ? config.output.directory : options.output_directory;
+      r.pvd_file     = (fs::path(r.output_directory) / "solution.pvd").string();
+      r.summary_file = (fs::path(r.output_directory) / "summary.csv").string();
+      return r;
+    }
+  } // namespace
+
+  RunContext::RunContext(const CaseConfig &config, const RunOptions &options_, MPI_Comm comm_,
+                         const std::string &what)
+    : comm(comm_)
+    , options(options_)
+    , rank(dealii::Utilities::MPI::this_mpi_process(comm_))
+    , n_ranks(dealii::Utilities::MPI::n_mpi_processes(comm_))
+    , root(rank == 0)
+    , result(initial_result(config, options_))
+    , out(result.output_directory)
+    , checkpoint_file((out / "checkpoint.json").string())
+    , case_hash(content_hash(read_text(config.file)))
+    , log(root, options_.quiet, prepared_log_path(result, options_, comm_))
+    , wall_(comm_, true)
+  {
+    log(solidanode_banner() + " " + utc_now() + ": " +
+        (options.restart ? "restarting " : "running ") + config.file + what + " on " +
+        std::to_string(n_ranks) + " rank(s)");
+  }
+
+  void RunContext::timed(const std::string &part, const std::function<void()> &f)
+  {
+    dealii::Timer t(comm, true);
+    f();
+    part_seconds_[part] += t.wall_time();
+  }
+
+  void RunContext::write_record(const Json &record) const
+  {
+    if (root)
+      atomic_write_text((out / "run.json").string(), record.dump());
+  }
+
+  void RunContext::finish(Json &record, const bool stopped, const unsigned int increments_run)
+  {
+    result.completed         = !stopped;
+    record["status"]         = stopped ? "stopped (checkpoint written)" : "finished";
+    record["finished_utc"]   = utc_now();
+    record["wall_seconds"]   = wall_.wall_time();
+    record["increments_run"] = increments_run;
+    for (const auto &[what, seconds] : part_seconds_)
+      record["wall_seconds_by_part"][what] = seconds;
+    write_record(record);
+    log("solidanode: " + std::string(stopped ? "stopped" : "done") + " in " +
+        format_seconds(wall_.wall_time()) + "; open " + result.pvd_file +
+        " in ParaView; table " + result.summary_file);
+  }
+} // namespace solidanode

@@ -1,0 +1,164 @@
+// What every run driver (solver/drivers/run.cc: small-strain load steps;
+// solver/drivers/chemo_run.cc: chemo-mechanical protocols) shares: the output
+// directory, the log, run.json, checkpoint signals and the time series of
+// volume and interface files (.pvtu/.pvtp/.pvd, XDMF + HDF5).
+#pragma once
+
+#include <base/json.h>
+#include <postprocess/summary.h>
+#include <postprocess/vtk_writer.h>
+#include <postprocess/xdmf_writer.h>
+#include <solver/input/case_config.h>
+#include <base/errors.h>
+
+#include <solver/drivers/run_options.h>
+
+#include <deal.II/base/mpi.h>
+#include <deal.II/base/timer.h>
+
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace solidanode
+{
+  /// Run @p f on rank 0; if it throws, every rank throws the same message
+  /// (as CollectiveError).
+  template <typename F>
+  void on_root_or_throw(MPI_Comm comm, F &&f)
+  {
+    std::string error;
+    if (dealii::Utilities::MPI::this_mpi_process(comm) == 0)
+      {
+        try
+          {
+            f();
+          }
+        catch (const std::exception &e)
+          {
+            error = e.what();
+            if (error.empty())
+              error = "unknown error";
+          }
+      }
+    error = dealii::Utilities::MPI::broadcast(comm, error, 0);
+    if (!error.empty())
+      throw CollectiveError(error);
+  }
+
+  /// "0.1.0" and the git hash at configure time. Only run_support.cc is
+  /// compiled with these definitions, so a new commit recompiles one file.
+  const char *solidanode_version();
+  const char *solidanode_git_hash();
+  /// "solidanode 0.1.0 (abc1234)"
+  std::string solidanode_banner();
+
+  std::string read_text(const std::string &path);
+  /// FNV-1a hash of a text (the case file), to refuse restarts of a changed case.
+  std::string content_hash(const std::string &text);
+  std::string utc_now();
+  std::string format_seconds(double s);
+
+  /// Set by SIGTERM / SIGUSR1 (what batch schedulers send before the
+  /// wall-time kill): the run checkpoints after the current increment.
+  void install_checkpoint_signal_handlers();
+
+  /// True on every rank if any rank received SIGTERM/SIGUSR1 (collective).
+  bool checkpoint_signal_pending(MPI_Comm comm);
+
+  /// Console (rank 0, unless quiet) and log file (rank 0, always).
+  class Log
+  {
+  public:
+    Log(bool root, bool quiet, const std::string &path);
+    void operator()(const std::string &line);
+
+  private:
+    bool          root_, quiet_;
+    std::ofstream file_;
+  };
+
+  /// Make the output directory ready (collective): with @p restart it must
+  /// hold a checkpoint; otherwise earlier results are refused unless
+  /// @p overwrite, which removes them (only files solidanode writes).
+  void prepare_output_directory(const std::string &directory, bool restart, bool overwrite,
+                                MPI_Comm comm);
+
+  /// On restart: the first @p n_rows rows of the summary.csv at @p path
+  /// back into @p summary (rank 0; other ranks leave it empty). Collective.
+  void restore_summary_rows(CsvTable &summary, const std::string &path, std::size_t n_rows,
+                            MPI_Comm comm);
+
+  /// The run.json skeleton: program, library versions, start time, ranks.
+  Json run_record(unsigned int n_ranks, unsigned int restarted_after);
+
+  /**
+   * The time series of result files in an output directory: one
+   * solution_<base>.pvtu (+ pieces/) and/or solution_<base>.h5 per output,
+   * interfaces_<base>.pvtp, and the index files solution.pvd,
+   * interfaces.pvd, solution.xmf, rewritten atomically after each output.
+   */
+  class OutputSeries
+  {
+  public:
+    OutputSeries(std::string directory, const OutputSpec &spec, MPI_Comm comm);
+
+    /// Write one output (collective). @p base names the files (e.g. "00012"),
+    /// @p time is the value in the .pvd/.xmf index. @p interfaces may be null.
+    void write(const std::string &base, double time, const UnstructuredPiece &piece,
+               const PolygonPiece *interfaces);
+
+    /// The lists of written files, for checkpoint.json, and back.
+    void to_json(Json &state) const;
+    void from_yaml(const YAML::Node &state);
+
+  private:
+    std::string                                  directory_;
+    OutputSpec                                   spec_;
+    MPI_Comm                                     comm_;
+    std::vector<std::pair<double, std::string>>  pvd_, interfaces_pvd_;
+    std::vector<XdmfStep>                        xdmf_steps_;
+  };
+
+  /**
+   * What every driver does before its first and after its last increment:
+   * the output directory made ready (restart / overwrite rules), the log
+   * opened with the banner line, the case file's hash for restarts, wall
+   * time per part of the run, and run.json.
+   */
+  class RunContext
+  {
+  public:
+    /// @p what follows the case file in the first log line (e.g. the model).
+    RunContext(const CaseConfig &config, const RunOptions &options, MPI_Comm comm,
+               const std::string &what);
+
+    MPI_Comm              comm;
+    RunOptions            options;
+    unsigned int          rank, n_ranks;
+    bool                  root;
+    RunResult             result;          ///< directory and file names filled in
+    std::filesystem::path out;             ///< the output directory
+    std::string           checkpoint_file; ///< out/checkpoint.json
+    std::string           case_hash;       ///< of the case file's bytes
+    Log                   log;
+
+    /// Run @p f and add its wall time to part @p part of run.json.
+    void timed(const std::string &part, const std::function<void()> &f);
+    /// run.json, atomically (rank 0).
+    void write_record(const Json &record) const;
+    /// Status, end time and wall times into @p record, written; the last
+    /// log line. Sets result.completed.
+    void finish(Json &record, bool stopped, unsigned int increments_run);
+
+  private:
+    dealii::Timer                 wall_;
+    std::map<std::string, double> part_seconds_;
+  };
+} // namespace solidanode
