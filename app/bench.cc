@@ -1,4 +1,4 @@
-// solidanode_bench: the performance benchmark of issue 7, kept exactly so
+// solidanode_bench: the Si/LPSCl performance benchmark (README, Performance), kept exactly so
 // that figures stay comparable.
 //
 // n^3 voxels of 1 um, labels 0 pore, 1 Si, 2 LPSCl. Si = overlapping spheres
@@ -17,7 +17,7 @@
 // the memory, README "Performance"): matrix-free operator, CG + geometric
 // multigrid (MFElasticitySolver; the other options are its multigrid
 // settings); --solver amg: assembled matrix, PETSc CG + GAMG
-// (ElasticitySolver), the figures before issue 7.
+// (ElasticitySolver), the figures before the matrix-free solver.
 // Prints a table and one JSON line (prefix "BENCH ").
 #include <mesh/voxel_io.h>
 #include <mesh/voxel_mesh.h>

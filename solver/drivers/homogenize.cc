@@ -586,7 +586,7 @@ namespace solidanode
       }
     if (spec.sizing)
       {
-        // Sizing advice (issue 9 part 4): the same solves on the 8 octants.
+        // Sizing advice: the same solves on the 8 octants.
         const std::vector<VoxelImage> parts = octants(image);
         Json sz = Json::object();
         sz["method"] =

@@ -1,4 +1,4 @@
-// solidanode homogenize (issue 9): effective conductivities and tortuosity
+// solidanode homogenize: effective conductivities and tortuosity
 // factors of conducting networks, and the effective stiffness under
 // kinematic uniform boundary conditions. See docs/homogenization.md.
 #pragma once

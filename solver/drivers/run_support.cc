@@ -311,7 +311,8 @@ namespace solidanode
 
   RunContext::RunContext(const CaseConfig &config, const RunOptions &options_, MPI_Comm comm_,
                          const std::string &what)
-    : comm(comm_)
+    : wall_(comm_, true)
+    , comm(comm_)
     , options(options_)
     , rank(dealii::Utilities::MPI::this_mpi_process(comm_))
     , n_ranks(dealii::Utilities::MPI::n_mpi_processes(comm_))
@@ -321,7 +322,6 @@ namespace solidanode
     , checkpoint_file((out / "checkpoint.json").string())
     , case_hash(content_hash(read_text(config.file)))
     , log(root, options_.quiet, prepared_log_path(result, options_, comm_))
-    , wall_(comm_, true)
   {
     log(solidanode_banner() + " " + utc_now() + ": " +
         (options.restart ? "restarting " : "running ") + config.file + what + " on " +

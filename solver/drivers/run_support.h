@@ -134,6 +134,11 @@ namespace solidanode
    */
   class RunContext
   {
+    /// Started first: its construction synchronises the ranks (a barrier),
+    /// so no rank enters the output-directory checks while another is still
+    /// reading the results of an earlier run.
+    dealii::Timer wall_;
+
   public:
     /// @p what follows the case file in the first log line (e.g. the model).
     RunContext(const CaseConfig &config, const RunOptions &options, MPI_Comm comm,
@@ -158,7 +163,6 @@ namespace solidanode
     void finish(Json &record, bool stopped, unsigned int increments_run);
 
   private:
-    dealii::Timer                 wall_;
     std::map<std::string, double> part_seconds_;
   };
 } // namespace solidanode

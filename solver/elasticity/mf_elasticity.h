@@ -1,5 +1,5 @@
 // Matrix-free small-strain elasticity with geometric multigrid on the voxel
-// octree (issue 7). Same model, boundary conditions and loads as
+// octree. Same model, boundary conditions and loads as
 // ElasticitySolver (solver/elasticity/elasticity.h, docs/elasticity.md):
 //
 //   div sigma = 0,   sigma = C_phase : (eps(u) - eps*_phase I),

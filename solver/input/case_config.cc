@@ -284,7 +284,7 @@ namespace solidanode
     }
 
     /// {homogenized_from: FILE}: E, nu and the network conductivities from a
-    /// homogenize.json written by `solidanode homogenize` (issue 9 part 3).
+    /// homogenize.json written by `solidanode homogenize`.
     void read_homogenized(const InputNode &h, MaterialSpec &mat)
     {
       mat.homogenized_from = resolve_path(h, h.as_string());

@@ -58,15 +58,15 @@ namespace solidanode
     Model       model = Model::linear_elastic;
     double      E     = 0.; ///< [Pa]
     double      nu    = 0.; ///< [-]
-    /// Set when the material is declared {homogenized_from: FILE} (issue 9
-    /// part 3): the homogenize.json read (path resolved against the case
+    /// Set when the material is declared {homogenized_from: FILE}: the
+    /// homogenize.json read (path resolved against the case
     /// file); E and nu are then its isotropic effective values.
     std::string homogenized_from;
     /// From that file: effective conductivity per network [S/m] (mean over
     /// the directions computed), for transport models; empty otherwise.
     std::map<std::string, double> effective_conductivity;
 
-    // Chemo-mechanics (protocol cases, issue 4; docs/chemo_mechanics.md).
+    // Chemo-mechanics (protocol cases; docs/chemo_mechanics.md).
     /// Li storage; set for active phases (Si, Ag, ...).
     std::optional<LithiumSpec> lithium;
     /// Lithiated modulus and J2 plasticity (defaults: constant E, elastic).

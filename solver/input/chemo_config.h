@@ -1,4 +1,4 @@
-// The chemo-mechanical part of a case (issue 4): Li storage of the active
+// The chemo-mechanical part of a case: Li storage of the active
 // phases, finite-strain / plasticity parameters, interface contact, and the
 // cell protocol (press, hold, lithiate, delithiate, rest, cycle, set_soc).
 // A case with a 'protocol' section is run by solver/drivers/chemo_run.cc; the

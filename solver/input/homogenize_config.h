@@ -1,4 +1,4 @@
-// The 'homogenize:' section of a case file (issue 9): which conducting
+// The 'homogenize:' section of a case file: which conducting
 // networks to homogenise, with per-phase conductivities, in which
 // directions, and whether to compute the effective stiffness.
 // Format and units: docs/homogenization.md. Free of deal.II headers.

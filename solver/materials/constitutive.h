@@ -34,7 +34,8 @@ namespace solidanode
     double nu = 0.;  ///< Poisson ratio [-]
     double E1 = -1.; ///< Young's modulus at x = 1 [Pa]; < 0: E0. E(x) = E0 + (E1 - E0) x
     /// Volumetric swelling per unit state of charge: J_s(x) = 1 + swelling x
-    /// (a-Si: J_s ~ 3.8-4 at full lithiation, shared/DOMAIN.md).
+    /// (a-Si: J_s ~ 3.8-4 at full lithiation, Obrovac & Christensen 2004;
+    /// docs/materials.md).
     double swelling = 0.;
     /// Initial J2 yield stress at x = 0 and x = 1 [Pa], linear in x;
     /// yield0 = inf: elastic; yield1 < 0: yield0 for every x.

@@ -1,4 +1,4 @@
-// Steady conduction on a voxel mesh, for effective conductivities (issue 9):
+// Steady conduction on a voxel mesh, for effective conductivities:
 //
 //   div(sigma_p grad phi) = 0,
 //   phi = 1 on the face x_d = min, phi = 0 on x_d = max, the other four faces
