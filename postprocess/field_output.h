@@ -1,12 +1,10 @@
-// Turn the locally owned part of a deal.II solution into a VTK piece:
-// shared points at the mesh vertices, one hexahedron per owned voxel.
+// Turn the locally owned part of a solution into a VTK piece: shared points
+// at the mesh vertices, one hexahedron per owned voxel.
 #pragma once
 
+#include <base/stress.h>
+#include <postprocess/voxel_view.h>
 #include <postprocess/vtk_writer.h>
-#include <solver/elasticity/elasticity_types.h>
-
-#include <deal.II/dofs/dof_handler.h>
-#include <deal.II/lac/petsc_vector.h>
 
 #include <set>
 #include <string>
@@ -20,7 +18,7 @@ namespace solidanode
    * "cauchy_stress_Pa" (9 components, row major), "von_mises_Pa",
    * "hydrostatic_stress_Pa" (mean normal stress, negative in compression),
    * "volumetric_strain" (tr eps), "local_porosity" (pore fraction in a
-   * window around the voxel). Cell vectors are indexed by active_cell_index().
+   * window around the voxel). Cell vectors are indexed by OwnedVoxels::cell.
    */
   struct CellFields
   {
@@ -38,12 +36,10 @@ namespace solidanode
     std::vector<Extra> extra;
   };
 
-  /// @p fields selects what is written (names of known_output_fields(); empty
-  /// = all available). Optional cell fields that are null are skipped.
-  UnstructuredPiece
-  make_elasticity_piece(const dealii::DoFHandler<3>             &dof_handler,
-                        const dealii::PETScWrappers::MPI::Vector &ghosted_displacement,
-                        const CellFields                        &cell_fields,
-                        const std::set<std::string>             &fields,
-                        bool                                     float32);
+  /// @p fields selects what is written (names that output.fields accepts;
+  /// empty = all available). Optional cell fields that are null are skipped.
+  UnstructuredPiece make_elasticity_piece(const OwnedVoxels           &voxels,
+                                          const CellFields            &cell_fields,
+                                          const std::set<std::string> &fields,
+                                          bool                         float32);
 } // namespace solidanode

@@ -1,22 +1,18 @@
 #include <postprocess/interfaces.h>
 
-#include <deal.II/base/mpi.h>
 
 #include <algorithm>
 #include <cmath>
 
 namespace solidanode
 {
-  InterfaceSummary collect_interfaces(const dealii::DoFHandler<3>             &dof_handler,
-                                      const dealii::PETScWrappers::MPI::Vector &u,
-                                      const std::vector<CellStress>           &stresses,
-                                      const std::set<unsigned int>            &pore_labels,
-                                      unsigned int                             n_slices,
-                                      double z0, double slice_thickness,
-                                      PolygonPiece                            *piece,
-                                      const InterfaceStates                   *states)
+  InterfaceSummary collect_interfaces(const std::vector<LabelFace>  &faces,
+                                      const std::vector<CellStress> &stresses,
+                                      const std::set<unsigned int>  &pore_labels,
+                                      unsigned int n_slices, double z0, double slice_thickness,
+                                      PolygonPiece *piece, MPI_Comm comm,
+                                      const InterfaceStates *states)
   {
-    const MPI_Comm comm = dof_handler.get_triangulation().get_communicator();
     InterfaceSummary result;
     result.contact_area_per_slice.assign(n_slices, 0.);
 
@@ -28,65 +24,39 @@ namespace solidanode
     DataArray state{"contact_state", 1, DataArray::Type::int32, {}};
     DataArray flux{"li_flux_mol_per_m2_s", 1, DataArray::Type::float64, {}};
 
-    // deal.II numbers the 4 vertices of a face lexicographically; a polygon
-    // goes around: 0, 1, 3, 2.
-    static constexpr unsigned int around[4] = {0, 1, 3, 2};
-    for (const auto &cell : dof_handler.active_cell_iterators())
-      if (cell->is_locally_owned())
-        for (unsigned int f = 0; f < 6; ++f)
+    for (const LabelFace &face : faces)
+      {
+        const unsigned int a = face.a, b = face.b;
+        bool contact = pore_labels.count(a) == 0 && pore_labels.count(b) == 0;
+        if (contact && states != nullptr && states->lost != nullptr)
+          contact = (*states->lost)[face.face_a] == 0 && (*states->lost)[face.face_b] == 0;
+        result.area[{a, b}] += face.area;
+        if (contact)
           {
-            if (cell->at_boundary(f))
-              continue;
-            const auto         neighbor = cell->neighbor(f);
-            const unsigned int a        = cell->material_id();
-            const unsigned int b        = neighbor->material_id();
-            if (a >= b)
-              continue; // different labels only, each face once
-            const double face_area = cell->face(f)->measure();
-            // The same face seen from the neighbour.
-            const std::size_t here  = 6 * cell->active_cell_index() + f;
-            const std::size_t there =
-              6 * neighbor->active_cell_index() + cell->neighbor_of_neighbor(f);
-            bool contact = pore_labels.count(a) == 0 && pore_labels.count(b) == 0;
-            if (contact && states != nullptr && states->lost != nullptr)
-              contact = (*states->lost)[here] == 0 && (*states->lost)[there] == 0;
-            result.area[{a, b}] += face_area;
-            if (contact)
-              {
-                result.contact_area[{a, b}] += face_area;
-                const double z  = cell->face(f)->center()[2];
-                long long    k  = static_cast<long long>(std::floor((z - z0) / slice_thickness));
-                k               = std::clamp<long long>(k, 0, static_cast<long long>(n_slices) - 1);
-                result.contact_area_per_slice[static_cast<std::size_t>(k)] += face_area;
-              }
-            if (piece == nullptr)
-              continue;
-
-            // Face f of an axis-aligned hexahedron has normal +-e_axis, and
-            // n.sigma.n = sigma_(axis,axis) for either sign.
-            const unsigned int axis = f / 2;
-            const CellStress  &s1   = stresses[cell->active_cell_index()];
-            const CellStress  &s2   = stresses[neighbor->active_cell_index()];
-            const double       snn  = 0.5 * (s1[axis] + s2[axis]); // n.s.n = s_axis,axis
-
-            const auto first = static_cast<std::int64_t>(piece->n_points());
-            const auto face  = cell->face(f);
-            for (unsigned int k = 0; k < 4; ++k)
-              {
-                const unsigned int v = around[k];
-                for (unsigned int c = 0; c < 3; ++c)
-                  piece->points.push_back(face->vertex(v)[c] + u(face->vertex_dof_index(v, c)));
-                piece->quads.push_back(first + k);
-              }
-            pair.values.push_back(256. * a + b);
-            phase_a.values.push_back(a);
-            phase_b.values.push_back(b);
-            area.values.push_back(face_area);
-            traction.values.push_back(snn);
-            state.values.push_back(contact ? 1. : 0.);
-            if (states != nullptr && states->flux != nullptr)
-              flux.values.push_back((*states->flux)[here] + (*states->flux)[there]);
+            result.contact_area[{a, b}] += face.area;
+            long long k = static_cast<long long>(std::floor((face.z - z0) / slice_thickness));
+            k           = std::clamp<long long>(k, 0, static_cast<long long>(n_slices) - 1);
+            result.contact_area_per_slice[static_cast<std::size_t>(k)] += face.area;
           }
+        if (piece == nullptr)
+          continue;
+
+        // Face normal +-e_axis: n.sigma.n = sigma_(axis,axis) for either sign.
+        const double snn =
+          0.5 * (stresses[face.cell_a][face.axis] + stresses[face.cell_b][face.axis]);
+        const auto first = static_cast<std::int64_t>(piece->n_points());
+        piece->points.insert(piece->points.end(), face.corners.begin(), face.corners.end());
+        for (unsigned int k = 0; k < 4; ++k)
+          piece->quads.push_back(first + k);
+        pair.values.push_back(256. * a + b);
+        phase_a.values.push_back(a);
+        phase_b.values.push_back(b);
+        area.values.push_back(face.area);
+        traction.values.push_back(snn);
+        state.values.push_back(contact ? 1. : 0.);
+        if (states != nullptr && states->flux != nullptr)
+          flux.values.push_back((*states->flux)[face.face_a] + (*states->flux)[face.face_b]);
+      }
     if (piece != nullptr)
       piece->cell_data = {std::move(pair),     std::move(phase_a),  std::move(phase_b),
                           std::move(area),     std::move(traction), std::move(state)};

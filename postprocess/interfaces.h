@@ -4,11 +4,11 @@
 // area per phase pair in summary.csv and the per-slice profiles.
 #pragma once
 
+#include <base/stress.h>
+#include <postprocess/voxel_view.h>
 #include <postprocess/vtk_writer.h>
-#include <solver/elasticity/elasticity_types.h>
 
-#include <deal.II/dofs/dof_handler.h>
-#include <deal.II/lac/petsc_vector.h>
+#include <mpi.h>
 
 #include <cstdint>
 #include <map>
@@ -39,27 +39,26 @@ namespace solidanode
   };
 
   /**
-   * Collect the interface faces of the locally owned cells.
+   * Sum up the interface faces @p faces of the locally owned cells.
    *
    * @p pore_labels: labels that are void; a face between a solid and a pore
    * is a free surface (contact_state 0), a face between two solids is in
    * contact (contact_state 1; the small-strain model keeps interfaces
    * bonded, a contact law will set this from the gap and traction).
-   * @p stresses must hold the stress of owned and ghost cells.
+   * @p stresses must hold the stress of owned and ghost cells (by the cell
+   * indices of LabelFace).
    * If @p piece is not null, it receives the faces in the deformed
    * configuration with cell data phase_pair (256 a + b), phase_a, phase_b,
    * area_m2, normal_traction_Pa (n.sigma.n from the mean of the two cells'
    * stresses, negative in compression), contact_state and, with @p states,
    * li_flux_mol_per_m2_s (into the active phase). With @p states, a face
    * between two solids is in contact unless either cell marks it lost.
-   * Collective (reduces the summary over the triangulation's communicator).
+   * Collective over @p comm (reduces the summary).
    */
-  InterfaceSummary collect_interfaces(const dealii::DoFHandler<3>             &dof_handler,
-                                      const dealii::PETScWrappers::MPI::Vector &u,
-                                      const std::vector<CellStress>           &stresses,
-                                      const std::set<unsigned int>            &pore_labels,
-                                      unsigned int                             n_slices,
-                                      double z0, double slice_thickness,
-                                      PolygonPiece                            *piece,
+  InterfaceSummary collect_interfaces(const std::vector<LabelFace>  &faces,
+                                      const std::vector<CellStress> &stresses,
+                                      const std::set<unsigned int>  &pore_labels,
+                                      unsigned int n_slices, double z0, double slice_thickness,
+                                      PolygonPiece *piece, MPI_Comm comm,
                                       const InterfaceStates *states = nullptr);
 } // namespace solidanode

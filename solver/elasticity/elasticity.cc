@@ -112,15 +112,6 @@ namespace solidanode
     };
   } // namespace
 
-  double hydrostatic(const CellStress &s) { return (s[0] + s[1] + s[2]) / 3.; }
-
-  double von_mises(const CellStress &s)
-  {
-    const double a = s[0] - s[1], b = s[1] - s[2], c = s[2] - s[0];
-    return std::sqrt(0.5 * (a * a + b * b + c * c) +
-                     3. * (s[3] * s[3] + s[4] * s[4] + s[5] * s[5]));
-  }
-
 
   ElasticitySolver::ElasticitySolver(
     const parallel::distributed::Triangulation<3> &tria,

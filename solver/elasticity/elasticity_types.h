@@ -2,6 +2,8 @@
 // input handling and post-processing can use them cheaply.
 #pragma once
 
+#include <base/stress.h>
+
 #include <array>
 #include <map>
 #include <string>
@@ -57,10 +59,5 @@ namespace solidanode
     double       solve_seconds     = 0.;
   };
 
-  /// Volume-averaged stress of one cell, Voigt order xx, yy, zz, yz, xz, xy.
-  using CellStress = std::array<double, 6>;
-
-  double von_mises(const CellStress &s);
-  double hydrostatic(const CellStress &s); ///< (s_xx + s_yy + s_zz) / 3
 
 } // namespace solidanode

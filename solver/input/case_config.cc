@@ -2,6 +2,8 @@
 #include <solver/input/homogenize_config.h>
 #include <solver/input/microstructure_config.h>
 #include <base/yaml_input.h>
+#include <solver/input/output_fields.h>
+#include <solver/materials/material_law.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -371,50 +373,230 @@ namespace solidanode
         nu.fail("found " + number_text(mat.nu) +
                 ", expected a Poisson ratio in (-1, 0.5) (the model is "
                 "compressible linear elasticity)");
-      // Chemo-mechanics (only used by protocol cases; read() checks that).
-      auto &pl = mat.plasticity;
-      if (const auto e1 = node.optional_child("E_lithiated"))
-        {
-          pl.E_lithiated = e1->as_quantity(Dimension::pressure);
-          if (!(pl.E_lithiated > 0.))
-            e1->fail("expected a positive Young's modulus like '41 GPa'");
-        }
-      if (const auto y = node.optional_child("yield_stress"))
-        {
-          pl.yield_stress = y->as_quantity(Dimension::pressure);
-          if (!(pl.yield_stress > 0.))
-            y->fail("expected a positive yield stress like '1 GPa'");
-        }
-      if (const auto y = node.optional_child("yield_stress_lithiated"))
-        {
-          if (!node.has("yield_stress"))
-            y->fail("give 'yield_stress' (at x = 0) too");
-          pl.yield_stress_lithiated = y->as_quantity(Dimension::pressure);
-          if (!(pl.yield_stress_lithiated > 0.))
-            y->fail("expected a positive yield stress like '1 GPa'");
-        }
-      if (const auto h = node.optional_child("hardening"))
-        {
-          if (!node.has("yield_stress"))
-            h->fail("hardening needs 'yield_stress'");
-          pl.hardening = h->as_quantity(Dimension::pressure);
-          if (!(pl.hardening >= 0.))
-            h->fail("expected a hardening modulus >= 0");
-        }
-      if (const auto li = node.optional_child("lithium"))
-        mat.lithium = read_lithium_spec(*li);
-      if (const auto cr = node.optional_child("creep"))
-        mat.creep = read_creep_spec(*cr);
+      // The laws' keys (chemo-mechanics: read_protocol_materials checks
+      // that a 'steps' case has none).
+      for (const MaterialLaw *law : material_laws())
+        for (const std::string &key : law->keys())
+          if (node.has(key))
+            {
+              law->read(node, mat);
+              break;
+            }
       mat.electrolyte = node.boolean("electrolyte", false);
       if (mat.electrolyte && mat.lithium)
         node.child("electrolyte").fail("a phase is either an electrolyte or stores Li, not both");
       return mat;
     }
 
+    void read_boundary(const InputNode &b, BoundarySpec &boundary)
+    {
+      const std::string sides = b.string("sides", "rollers");
+      if (sides == "rollers")
+        boundary.sides = SideCondition::rollers;
+      else if (sides == "free")
+        boundary.sides = SideCondition::free;
+      else
+        b.child("sides").fail("found '" + sides + "', expected 'rollers' or 'free'");
+      const std::string top = b.string("top", "pressure");
+      if (top == "pressure")
+        boundary.top = TopCondition::pressure;
+      else if (top == "displacement")
+        boundary.top = TopCondition::displacement;
+      else if (top == "free")
+        boundary.top = TopCondition::free;
+      else
+        b.child("top").fail("found '" + top + "', expected 'pressure', 'displacement' or 'free'");
+    }
+
+    /// chemo.plating names phases that exist and a plating phase that is a
+    /// plain solid.
+    void check_plating_phases(const InputNode &root, const CaseConfig &c)
+    {
+      const auto &pl = c.chemo->plating;
+      if (!pl)
+        return;
+      const InputNode node  = root.child("chemo").child("plating");
+      auto            check = [&](const std::string &key, const std::string &name) {
+        if (!name.empty() && !c.materials.count(name))
+          node.child(key).fail("phase '" + name + "' is not under 'materials'");
+      };
+      check("phase", pl->phase);
+      check("collector", pl->collector);
+      check("separator", pl->separator);
+      for (const auto &name : pl->layer)
+        check("layer", name);
+      const MaterialSpec &m = c.materials.at(pl->phase);
+      if (m.lithium || m.electrolyte || m.model == MaterialSpec::Model::pore)
+        node.child("phase").fail("the plating phase '" + pl->phase +
+                                 "' must be a solid (Li metal) that neither stores Li "
+                                 "as an alloy ('lithium') nor is an electrolyte");
+    }
+
+    /// The 'protocol' and 'chemo' sections of a chemo-mechanical case.
+    void read_protocol(const InputNode &root, CaseConfig &c)
+    {
+      if (root.has("steps"))
+        root.child("steps").fail("give either 'steps' (small-strain load steps) or "
+                                 "'protocol' (chemo-mechanics), not both");
+      std::vector<std::string> active;
+      bool                     electrolyte = false;
+      for (const auto &[name, m] : c.materials)
+        {
+          if (m.lithium)
+            active.push_back(name);
+          electrolyte = electrolyte || m.electrolyte;
+        }
+      c.chemo = std::make_shared<const ChemoSpec>(
+        read_chemo_spec(root, active, c.boundary.top == TopCondition::pressure));
+      if (!active.empty() && !electrolyte)
+        root.child("materials").fail(
+          "phases " + active.front() + (active.size() > 1 ? ", ..." : "") +
+          " store Li, but no phase is marked 'electrolyte: true': Li enters an "
+          "active phase only across faces touching the solid electrolyte");
+      if (c.boundary.top == TopCondition::free)
+        root.child("boundary").child("top").fail(
+          "a protocol needs boundary.top 'pressure' or 'displacement'");
+      check_plating_phases(root, c);
+    }
+
+    /// A 'steps' case is small-strain linear elastic: no law keys that need a
+    /// protocol.
+    void refuse_protocol_keys(const InputNode &mats, const CaseConfig &c)
+    {
+      for (const auto &[name, m] : c.materials)
+        for (const MaterialLaw *law : material_laws())
+          if (law->protocol_only())
+            for (const std::string &key : law->keys())
+              if (mats.child(name).has(key))
+                mats.child(name).child(key).fail(
+                  "'" + key + "' is used by chemo-mechanical cases only (a "
+                  "'protocol' section); the 'steps' model is small-strain linear elastic");
+    }
+
+    StepSpec read_step(const InputNode &s, std::size_t i, const CaseConfig &c)
+    {
+      StepSpec step;
+      step.name = s.string("name", "step" + std::to_string(i + 1));
+      const long long n = s.integer("increments", 1);
+      if (n < 1 || n > 100000)
+        s.child("increments").fail("found " + std::to_string(n) + ", expected an integer >= 1");
+      step.increments = static_cast<unsigned int>(n);
+      if (const auto t = s.optional_child("top"))
+        {
+          if (c.boundary.top == TopCondition::free)
+            t->fail("the top boundary is 'free', a top load is not allowed");
+          step.top = t->as_quantity(c.boundary.top == TopCondition::pressure ? Dimension::pressure
+                                                                             : Dimension::length);
+        }
+      if (const auto e = s.optional_child("eigenstrain"))
+        for (const auto &phase : e->keys())
+          {
+            const InputNode v = e->child(phase);
+            if (c.materials.count(phase) == 0)
+              v.fail("phase '" + phase + "' has no entry under 'materials'");
+            const double x = v.as_quantity(Dimension::dimensionless);
+            if (!(x > -0.5 && x < 0.5))
+              v.fail("found " + number_text(x) +
+                     ", expected a small-strain eigenstrain in (-0.5, 0.5)");
+            step.eigenstrain[phase] = x;
+          }
+      return step;
+    }
+
+    void read_steps(const InputNode &root, CaseConfig &c)
+    {
+      const auto steps_node = c.chemo ? std::optional<InputNode>() : root.optional_child("steps");
+      if (!c.chemo && !steps_node)
+        root.child("steps"); // throws: missing required key 'steps'
+      const std::vector<InputNode> list =
+        steps_node ? steps_node->elements() : std::vector<InputNode>();
+      if (steps_node && list.empty())
+        steps_node->fail("expected a list of at least one step");
+      for (std::size_t i = 0; i < list.size(); ++i)
+        c.steps.push_back(read_step(list[i], i, c));
+    }
+
+    void read_output(const InputNode &o, OutputSpec &out)
+    {
+      out.directory = o.string("directory", out.directory);
+      const long long every = o.integer("every", 1);
+      if (every < 1)
+        o.child("every").fail("expected an integer >= 1");
+      out.every          = static_cast<unsigned int>(every);
+      out.microstructure = o.boolean("microstructure", true);
+      if (const auto f = o.optional_child("fields"))
+        {
+          const std::set<std::string> known = known_output_fields();
+          for (const InputNode &e : f->elements())
+            {
+              const std::string name = e.as_string();
+              if (known.count(name) == 0)
+                {
+                  std::string list;
+                  for (const auto &k : known)
+                    list += (list.empty() ? "" : ", ") + k;
+                  e.fail("found field '" + name + "', expected one of " + list);
+                }
+              out.fields.insert(name);
+            }
+        }
+      const std::string format = o.string("format", "vtk");
+      if (format != "vtk" && format != "xdmf" && format != "both")
+        o.child("format").fail("found '" + format + "', expected 'vtk', 'xdmf' or 'both'");
+      out.vtk             = format != "xdmf";
+      out.xdmf            = format != "vtk";
+      out.float32         = o.boolean("float32", false);
+      out.compress        = o.boolean("compress", true);
+      out.interfaces      = o.boolean("interfaces", true);
+      out.profiles        = o.boolean("profiles", true);
+      out.porosity_window = o.quantity("porosity_window", Dimension::length, 0.);
+      if (out.porosity_window < 0.)
+        o.child("porosity_window").fail("expected a length >= 0");
+      const long long ck = o.integer("checkpoint_every", 0);
+      if (ck < 0)
+        o.child("checkpoint_every").fail("expected an integer >= 0");
+      out.checkpoint_every = static_cast<unsigned int>(ck);
+    }
+
+    void read_solver(const InputNode &s, CaseConfig &c)
+    {
+      auto &lin = c.solver.linear;
+      lin.relative_tolerance = s.quantity("rtol", Dimension::dimensionless, lin.relative_tolerance);
+      if (!(lin.relative_tolerance > 0. && lin.relative_tolerance < 1.))
+        s.child("rtol").fail("expected a relative tolerance in (0, 1)");
+      const long long it = s.integer("max_iterations", lin.max_iterations);
+      if (it < 1)
+        s.child("max_iterations").fail("expected an integer >= 1");
+      lin.max_iterations = static_cast<unsigned int>(it);
+      lin.petsc_options  = s.string("petsc_options", "");
+      c.solver.pore_stiffness_ratio = s.quantity("pore_stiffness_ratio", Dimension::dimensionless,
+                                                 c.solver.pore_stiffness_ratio);
+      if (!(c.solver.pore_stiffness_ratio > 0. && c.solver.pore_stiffness_ratio < 1.))
+        s.child("pore_stiffness_ratio").fail("expected a ratio in (0, 1)");
+      c.solver.pore_closure =
+        s.quantity("pore_closure", Dimension::dimensionless, c.solver.pore_closure);
+      if (!(c.solver.pore_closure >= 0. && c.solver.pore_closure < 1.))
+        s.child("pore_closure").fail("expected a volume ratio in [0, 1)");
+      c.solver.mean_dilatation = s.boolean("mean_dilatation", c.solver.mean_dilatation);
+      if (c.solver.mean_dilatation &&
+          !(c.chemo && c.chemo->kinematics == ChemoSpec::Kinematics::finite))
+        s.child("mean_dilatation")
+          .fail("mean dilatation is a finite-strain option: it needs a 'protocol' "
+                "case with chemo.kinematics 'finite' (this case is " +
+                std::string(c.chemo ? "small-strain" : "a 'steps' case, small-strain") + ")");
+      const std::string method = s.string("method", "mf");
+      if (method == "mf")
+        c.solver.method = SolverSpec::Method::mf;
+      else if (method == "amg")
+        c.solver.method = SolverSpec::Method::amg;
+      else
+        s.child("method").fail("found '" + method + "', expected 'mf' or 'amg'");
+    }
+
     CaseConfig read(const InputNode &root)
     {
       CaseConfig c;
-      c.file           = root.file();
+      c.file = root.file();
       if (root.is_null())
         throw InputError(root.file() +
                          ":1:1: the case file is empty, expected the sections "
@@ -427,201 +609,22 @@ namespace solidanode
         c.materials[name] = read_material(mats.child(name), name);
       if (c.materials.empty())
         mats.fail("expected at least one material");
-
       if (const auto b = root.optional_child("boundary"))
-        {
-          const std::string sides = b->string("sides", "rollers");
-          if (sides == "rollers")
-            c.boundary.sides = SideCondition::rollers;
-          else if (sides == "free")
-            c.boundary.sides = SideCondition::free;
-          else
-            b->child("sides").fail("found '" + sides + "', expected 'rollers' or 'free'");
-          const std::string top = b->string("top", "pressure");
-          if (top == "pressure")
-            c.boundary.top = TopCondition::pressure;
-          else if (top == "displacement")
-            c.boundary.top = TopCondition::displacement;
-          else if (top == "free")
-            c.boundary.top = TopCondition::free;
-          else
-            b->child("top").fail("found '" + top +
-                                 "', expected 'pressure', 'displacement' or 'free'");
-        }
+        read_boundary(*b, c.boundary);
 
-      if (const auto p = root.optional_child("protocol"))
-        {
-          if (root.has("steps"))
-            root.child("steps").fail("give either 'steps' (small-strain load steps) or "
-                                     "'protocol' (chemo-mechanics), not both");
-          std::vector<std::string> active;
-          bool                     electrolyte = false;
-          for (const auto &[name, m] : c.materials)
-            {
-              if (m.lithium)
-                active.push_back(name);
-              electrolyte = electrolyte || m.electrolyte;
-            }
-          c.chemo = std::make_shared<const ChemoSpec>(
-            read_chemo_spec(root, active, c.boundary.top == TopCondition::pressure));
-          if (!active.empty() && !electrolyte)
-            mats.fail("phases " + active.front() +
-                      (active.size() > 1 ? ", ..." : "") +
-                      " store Li, but no phase is marked 'electrolyte: true': Li enters an "
-                      "active phase only across faces touching the solid electrolyte");
-          if (c.boundary.top == TopCondition::free)
-            root.child("boundary").child("top").fail(
-              "a protocol needs boundary.top 'pressure' or 'displacement'");
-          if (const auto &pl = c.chemo->plating)
-            {
-              const InputNode node = root.child("chemo").child("plating");
-              auto check = [&](const std::string &key, const std::string &name) {
-                if (!name.empty() && !c.materials.count(name))
-                  node.child(key).fail("phase '" + name + "' is not under 'materials'");
-              };
-              check("phase", pl->phase);
-              check("collector", pl->collector);
-              check("separator", pl->separator);
-              for (const auto &name : pl->layer)
-                check("layer", name);
-              const MaterialSpec &m = c.materials.at(pl->phase);
-              if (m.lithium || m.electrolyte || m.model == MaterialSpec::Model::pore)
-                node.child("phase").fail("the plating phase '" + pl->phase +
-                                         "' must be a solid (Li metal) that neither stores Li "
-                                         "as an alloy ('lithium') nor is an electrolyte");
-            }
-        }
+      if (root.has("protocol"))
+        read_protocol(root, c);
       else
-        for (const auto &[name, m] : c.materials)
-          for (const char *key : {"lithium", "yield_stress", "E_lithiated", "hardening",
-                                  "yield_stress_lithiated", "creep"})
-            if (mats.child(name).has(key))
-              mats.child(name).child(key).fail(
-                std::string("'") + key + "' is used by chemo-mechanical cases only (a "
-                "'protocol' section); the 'steps' model is small-strain linear elastic");
+        refuse_protocol_keys(mats, c);
       if (root.has("chemo") && !c.chemo)
         root.child("chemo").fail("the 'chemo' settings need a 'protocol' section");
+      read_steps(root, c);
 
-      const auto steps_node = c.chemo ? std::optional<InputNode>() : root.optional_child("steps");
-      if (!c.chemo && !steps_node)
-        root.child("steps"); // throws: missing required key 'steps'
-      const std::vector<InputNode> list =
-        steps_node ? steps_node->elements() : std::vector<InputNode>();
-      if (steps_node && list.empty())
-        steps_node->fail("expected a list of at least one step");
-      for (std::size_t i = 0; i < list.size(); ++i)
-        {
-          const InputNode &s = list[i];
-          StepSpec         step;
-          step.name = s.string("name", "step" + std::to_string(i + 1));
-          const long long n = s.integer("increments", 1);
-          if (n < 1 || n > 100000)
-            s.child("increments").fail("found " + std::to_string(n) +
-                                       ", expected an integer >= 1");
-          step.increments = static_cast<unsigned int>(n);
-          if (const auto t = s.optional_child("top"))
-            {
-              if (c.boundary.top == TopCondition::free)
-                t->fail("the top boundary is 'free', a top load is not allowed");
-              step.top = t->as_quantity(c.boundary.top == TopCondition::pressure
-                                          ? Dimension::pressure
-                                          : Dimension::length);
-            }
-          if (const auto e = s.optional_child("eigenstrain"))
-            for (const auto &phase : e->keys())
-              {
-                const InputNode v = e->child(phase);
-                if (c.materials.count(phase) == 0)
-                  v.fail("phase '" + phase + "' has no entry under 'materials'");
-                const double x = v.as_quantity(Dimension::dimensionless);
-                if (!(x > -0.5 && x < 0.5))
-                  v.fail("found " + number_text(x) +
-                         ", expected a small-strain eigenstrain in (-0.5, 0.5)");
-                step.eigenstrain[phase] = x;
-              }
-          c.steps.push_back(step);
-        }
-
-      c.output.directory =
-        "results/" + std::filesystem::path(root.file()).stem().string();
+      c.output.directory = "results/" + std::filesystem::path(root.file()).stem().string();
       if (const auto o = root.optional_child("output"))
-        {
-          c.output.directory = o->string("directory", c.output.directory);
-          const long long every = o->integer("every", 1);
-          if (every < 1)
-            o->child("every").fail("expected an integer >= 1");
-          c.output.every          = static_cast<unsigned int>(every);
-          c.output.microstructure = o->boolean("microstructure", true);
-          if (const auto f = o->optional_child("fields"))
-            for (const InputNode &e : f->elements())
-              {
-                const std::string name = e.as_string();
-                if (known_output_fields().count(name) == 0)
-                  {
-                    std::string list;
-                    for (const auto &k : known_output_fields())
-                      list += (list.empty() ? "" : ", ") + k;
-                    e.fail("found field '" + name + "', expected one of " + list);
-                  }
-                c.output.fields.insert(name);
-              }
-          const std::string format = o->string("format", "vtk");
-          if (format != "vtk" && format != "xdmf" && format != "both")
-            o->child("format").fail("found '" + format +
-                                    "', expected 'vtk', 'xdmf' or 'both'");
-          c.output.vtk        = format != "xdmf";
-          c.output.xdmf       = format != "vtk";
-          c.output.float32    = o->boolean("float32", false);
-          c.output.compress   = o->boolean("compress", true);
-          c.output.interfaces = o->boolean("interfaces", true);
-          c.output.profiles   = o->boolean("profiles", true);
-          c.output.porosity_window =
-            o->quantity("porosity_window", Dimension::length, 0.);
-          if (c.output.porosity_window < 0.)
-            o->child("porosity_window").fail("expected a length >= 0");
-          const long long ck = o->integer("checkpoint_every", 0);
-          if (ck < 0)
-            o->child("checkpoint_every").fail("expected an integer >= 0");
-          c.output.checkpoint_every = static_cast<unsigned int>(ck);
-        }
-
+        read_output(*o, c.output);
       if (const auto s = root.optional_child("solver"))
-        {
-          auto &lin = c.solver.linear;
-          lin.relative_tolerance =
-            s->quantity("rtol", Dimension::dimensionless, lin.relative_tolerance);
-          if (!(lin.relative_tolerance > 0. && lin.relative_tolerance < 1.))
-            s->child("rtol").fail("expected a relative tolerance in (0, 1)");
-          const long long it = s->integer("max_iterations", lin.max_iterations);
-          if (it < 1)
-            s->child("max_iterations").fail("expected an integer >= 1");
-          lin.max_iterations = static_cast<unsigned int>(it);
-          lin.petsc_options  = s->string("petsc_options", "");
-          c.solver.pore_stiffness_ratio = s->quantity(
-            "pore_stiffness_ratio", Dimension::dimensionless, c.solver.pore_stiffness_ratio);
-          if (!(c.solver.pore_stiffness_ratio > 0. && c.solver.pore_stiffness_ratio < 1.))
-            s->child("pore_stiffness_ratio").fail("expected a ratio in (0, 1)");
-          c.solver.pore_closure =
-            s->quantity("pore_closure", Dimension::dimensionless, c.solver.pore_closure);
-          if (!(c.solver.pore_closure >= 0. && c.solver.pore_closure < 1.))
-            s->child("pore_closure").fail("expected a volume ratio in [0, 1)");
-          c.solver.mean_dilatation = s->boolean("mean_dilatation", c.solver.mean_dilatation);
-          if (c.solver.mean_dilatation &&
-              !(c.chemo && c.chemo->kinematics == ChemoSpec::Kinematics::finite))
-            s->child("mean_dilatation")
-              .fail("mean dilatation is a finite-strain option: it needs a 'protocol' "
-                    "case with chemo.kinematics 'finite' (this case is " +
-                    std::string(c.chemo ? "small-strain" : "a 'steps' case, small-strain") +
-                    ")");
-          const std::string method = s->string("method", "mf");
-          if (method == "mf")
-            c.solver.method = SolverSpec::Method::mf;
-          else if (method == "amg")
-            c.solver.method = SolverSpec::Method::amg;
-          else
-            s->child("method").fail("found '" + method + "', expected 'mf' or 'amg'");
-        }
-
+        read_solver(*s, c);
       if (const auto h = root.optional_child("homogenize"))
         c.homogenize = std::make_shared<const HomogenizeSpec>(read_homogenize_spec(*h));
 
@@ -629,16 +632,6 @@ namespace solidanode
       return c;
     }
   } // namespace
-
-  const std::set<std::string> &known_output_fields()
-  {
-    static const std::set<std::string> fields = {
-      "displacement", "phase",       "mpi_rank",       "stress",
-      "von_mises",    "hydrostatic", "local_porosity", "volumetric_strain",
-      // chemo-mechanics (protocol cases)
-      "soc", "li_concentration", "det_F", "plastic_strain"};
-    return fields;
-  }
 
   CaseConfig read_case(const std::string &path)
   {

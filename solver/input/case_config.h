@@ -75,6 +75,9 @@ namespace solidanode
     bool electrolyte = false;
     /// Power-law creep (Li metal); unset: none.
     std::optional<CreepSpec> creep;
+    /// Constants of laws registered outside the built-in set
+    /// (solver/materials/material_law.h), by "law.key".
+    std::map<std::string, double> parameters;
   };
 
   struct StepSpec
@@ -117,8 +120,6 @@ namespace solidanode
     unsigned int checkpoint_every = 0;
   };
 
-  /// Volume fields that `output.fields` may list.
-  const std::set<std::string> &known_output_fields();
 
   struct SolverSpec
   {

@@ -1,5 +1,6 @@
 #include <solver/materials/constitutive.h>
 #include <solver/materials/isotropic.h>
+#include <solver/materials/material_law.h>
 
 #include <array>
 #include <cmath>
@@ -172,6 +173,123 @@ namespace solidanode
         return f;
       }
 
+      /// The quantities of a finite-strain update that its tangent and its
+      /// history update need (names as in finite_update).
+      struct FiniteState
+      {
+        const Tensor2               &Finv, &b;
+        const std::array<double, 3> &fs;
+        const Tensor2               &tau, &n;
+        double J, je23, Ibar, norm, snorm, mubar, dg, D, pv, dpc;
+        bool   loading, mean_dilatation;
+      };
+
+      /// C_p^{-1} after plastic flow, in Voigt order into @p hnew; false if
+      /// the isochoric projection fails.
+      bool plastic_history(const PointMaterial &m, const FiniteState &st, const Tensor2 &s,
+                           double *hnew)
+      {
+        // bbar_e = s / mu + y I with y near Ibar such that
+        // det bbar_e = 1 (plastic incompressibility, Simo & Hughes
+        // 1998, Remark 9.2.2): y^3 - (A:A / 2) y + det A - 1 = 0 for
+        // A = s / mu (deviatoric). Then b_e = J_e^(2/3) bbar_e and
+        // C_p^{-1} = F_hat^{-1} b_e F_hat^{-T}. The stress s is kept,
+        // so recomputing the state from the new history at the same
+        // F gives the same stress.
+        Tensor2 a;
+        for (unsigned int i = 0; i < 9; ++i)
+          a[i] = s[i] / m.mu;
+        const double j2 = 0.5 * contract(a, a), da = det(a);
+        double       y  = st.Ibar;
+        for (int k = 0; k < 20; ++k)
+          {
+            const double g  = y * y * y - j2 * y + da - 1.;
+            const double dy = g / (3. * y * y - j2);
+            y -= dy;
+            if (std::abs(dy) < 1e-15 * y)
+              break;
+          }
+        if (!(y > 0.) || !std::isfinite(y))
+          return false;
+        Tensor2      be;
+        const double je23i = 1. / st.je23;
+        for (unsigned int i = 0; i < 9; ++i)
+          be[i] = je23i * a[i];
+        for (unsigned int i = 0; i < 9; i += 4)
+          be[i] += je23i * y;
+        Tensor2 Fhinv; // F_s F^{-1}
+        for (unsigned int i = 0; i < 3; ++i)
+          for (unsigned int j = 0; j < 3; ++j)
+            Fhinv[3 * i + j] = st.fs[i] * st.Finv[3 * i + j];
+        const Tensor2 cp = sandwich(Fhinv, be);
+        to_voigt(cp, hnew);
+        return true;
+      }
+
+      /// The consistent tangent A_ijkl = dP_ij / dF_kl of finite_update.
+      void finite_tangent(const PointMaterial &m, const FiniteState &st, double *A)
+      {
+        const Tensor2 &b = st.b, &Finv = st.Finv, &tau = st.tau, &n = st.n;
+        const double   je23 = st.je23, J = st.J, norm = st.norm, snorm = st.snorm;
+        const double   mubar = st.mubar, dg = st.dg, D = st.D, pv = st.pv, dpc = st.dpc;
+        const bool     loading = st.loading, mean_dilatation = st.mean_dilatation;
+        for (unsigned int k = 0; k < 3; ++k)
+          for (unsigned int l = 0; l < 3; ++l)
+            {
+              // Direction dF = e_k (x) e_l: grad dv = l = dF F^{-1} has only
+              // row k, equal to row l of F^{-1}.
+              const double *fl  = &Finv[3 * l];
+              const double  trl = fl[k];
+              double        w[3]; // row l of F^{-1} times b
+              for (unsigned int j = 0; j < 3; ++j)
+                w[j] = fl[0] * b[j] + fl[1] * b[3 + j] + fl[2] * b[6 + j];
+              Tensor2 dbbar; // d bbar = J_e^(-2/3) (l b + b l^T - 2/3 tr(l) b)
+              for (unsigned int i = 0; i < 9; ++i)
+                dbbar[i] = -2. / 3. * trl * b[i];
+              for (unsigned int j = 0; j < 3; ++j)
+                {
+                  dbbar[3 * k + j] += w[j];
+                  dbbar[3 * j + k] += w[j];
+                }
+              for (auto &v : dbbar)
+                v *= je23;
+              const double dIbar = (dbbar[0] + dbbar[4] + dbbar[8]) / 3.;
+              Tensor2      ds    = dbbar;
+              ds[0] -= dIbar;
+              ds[4] -= dIbar;
+              ds[8] -= dIbar;
+              for (auto &v : ds)
+                v *= m.mu; // d s_trial
+              if (loading)
+                {
+                  const double dnorm  = contract(n, ds);
+                  const double dmubar = m.mu * dIbar;
+                  const double ddg    = (dnorm - 2. * dmubar * dg) / D;
+                  const double dsnorm = dnorm - 2. * dmubar * dg - 2. * mubar * ddg;
+                  for (unsigned int i = 0; i < 9; ++i)
+                    ds[i] = dsnorm * n[i] + snorm * (ds[i] - n[i] * dnorm) / norm;
+                }
+              // M = d tau - tau l^T,  dP = M F^{-T}
+              Tensor2 M;
+              for (unsigned int i = 0; i < 9; ++i)
+                M[i] = m.Js * ds[i];
+              // d tau_vol: J (p + J dp/dJ) tr(l) point-wise; with the mean
+              // dilatation only J p tr(l) here (p fixed; its change is the
+              // element's rank-one term, FiniteStrainSolver::cell_kernel).
+              const double dvol = mean_dilatation ? J * pv : m.Js * (m.kappa + dpc);
+              for (unsigned int i = 0; i < 9; i += 4)
+                M[i] += dvol * trl;
+              for (unsigned int i = 0; i < 3; ++i)
+                M[3 * i + k] -=
+                  tau[3 * i] * fl[0] + tau[3 * i + 1] * fl[1] + tau[3 * i + 2] * fl[2];
+              for (unsigned int i = 0; i < 3; ++i)
+                for (unsigned int j = 0; j < 3; ++j)
+                  A[9 * (3 * i + j) + 3 * k + l] = M[3 * i] * Finv[3 * j] +
+                                                   M[3 * i + 1] * Finv[3 * j + 1] +
+                                                   M[3 * i + 2] * Finv[3 * j + 2];
+            }
+      }
+
       bool finite_update(const PointMaterial &m, const Tensor2 &F, const double *hn,
                          PointResponse &out, double *hnew, double *A, double Jbar)
       {
@@ -248,107 +366,19 @@ namespace solidanode
         out.alpha   = alpha_n + (plastic ? sqrt_2_3 * dg : 0.);
         out.plastic = plastic;
 
+        const FiniteState st{Finv, b,     fs, tau, n,  J,  je23,    Ibar,
+                             norm, snorm, mubar, dg, D, pv, dpc, loading, mean_dilatation};
         if (hnew)
           {
-            if (plastic)
-              {
-                // bbar_e = s / mu + y I with y near Ibar such that
-                // det bbar_e = 1 (plastic incompressibility, Simo & Hughes
-                // 1998, Remark 9.2.2): y^3 - (A:A / 2) y + det A - 1 = 0 for
-                // A = s / mu (deviatoric). Then b_e = J_e^(2/3) bbar_e and
-                // C_p^{-1} = F_hat^{-1} b_e F_hat^{-T}. The stress s is kept,
-                // so recomputing the state from the new history at the same
-                // F gives the same stress.
-                Tensor2 a;
-                for (unsigned int i = 0; i < 9; ++i)
-                  a[i] = s[i] / m.mu;
-                const double j2 = 0.5 * contract(a, a), da = det(a);
-                double       y  = Ibar;
-                for (int k = 0; k < 20; ++k)
-                  {
-                    const double g  = y * y * y - j2 * y + da - 1.;
-                    const double dy = g / (3. * y * y - j2);
-                    y -= dy;
-                    if (std::abs(dy) < 1e-15 * y)
-                      break;
-                  }
-                if (!(y > 0.) || !std::isfinite(y))
-                  return false;
-                Tensor2      be;
-                const double je23i = 1. / je23;
-                for (unsigned int i = 0; i < 9; ++i)
-                  be[i] = je23i * a[i];
-                for (unsigned int i = 0; i < 9; i += 4)
-                  be[i] += je23i * y;
-                Tensor2 Fhinv; // F_s F^{-1}
-                for (unsigned int i = 0; i < 3; ++i)
-                  for (unsigned int j = 0; j < 3; ++j)
-                    Fhinv[3 * i + j] = fs[i] * Finv[3 * i + j];
-                const Tensor2 cp = sandwich(Fhinv, be);
-                to_voigt(cp, hnew);
-              }
-            else
+            if (plastic && !plastic_history(m, st, s, hnew))
+              return false;
+            if (!plastic)
               for (unsigned int k = 0; k < 6; ++k)
                 hnew[k] = hn[k];
             hnew[6] = out.alpha;
           }
-
         if (A)
-          for (unsigned int k = 0; k < 3; ++k)
-            for (unsigned int l = 0; l < 3; ++l)
-              {
-                // Direction dF = e_k (x) e_l: grad dv = l = dF F^{-1} has only
-                // row k, equal to row l of F^{-1}.
-                const double *fl  = &Finv[3 * l];
-                const double  trl = fl[k];
-                double        w[3]; // row l of F^{-1} times b
-                for (unsigned int j = 0; j < 3; ++j)
-                  w[j] = fl[0] * b[j] + fl[1] * b[3 + j] + fl[2] * b[6 + j];
-                Tensor2 dbbar; // d bbar = J_e^(-2/3) (l b + b l^T - 2/3 tr(l) b)
-                for (unsigned int i = 0; i < 9; ++i)
-                  dbbar[i] = -2. / 3. * trl * b[i];
-                for (unsigned int j = 0; j < 3; ++j)
-                  {
-                    dbbar[3 * k + j] += w[j];
-                    dbbar[3 * j + k] += w[j];
-                  }
-                for (auto &v : dbbar)
-                  v *= je23;
-                const double dIbar = (dbbar[0] + dbbar[4] + dbbar[8]) / 3.;
-                Tensor2      ds    = dbbar;
-                ds[0] -= dIbar;
-                ds[4] -= dIbar;
-                ds[8] -= dIbar;
-                for (auto &v : ds)
-                  v *= m.mu; // d s_trial
-                if (loading)
-                  {
-                    const double dnorm  = contract(n, ds);
-                    const double dmubar = m.mu * dIbar;
-                    const double ddg    = (dnorm - 2. * dmubar * dg) / D;
-                    const double dsnorm = dnorm - 2. * dmubar * dg - 2. * mubar * ddg;
-                    for (unsigned int i = 0; i < 9; ++i)
-                      ds[i] = dsnorm * n[i] + snorm * (ds[i] - n[i] * dnorm) / norm;
-                  }
-                // M = d tau - tau l^T,  dP = M F^{-T}
-                Tensor2 M;
-                for (unsigned int i = 0; i < 9; ++i)
-                  M[i] = m.Js * ds[i];
-                // d tau_vol: J (p + J dp/dJ) tr(l) point-wise; with the mean
-                // dilatation only J p tr(l) here (p fixed; its change is the
-                // element's rank-one term, FiniteStrainSolver::cell_kernel).
-                const double dvol = mean_dilatation ? J * pv : m.Js * (m.kappa + dpc);
-                for (unsigned int i = 0; i < 9; i += 4)
-                  M[i] += dvol * trl;
-                for (unsigned int i = 0; i < 3; ++i)
-                  M[3 * i + k] -=
-                    tau[3 * i] * fl[0] + tau[3 * i + 1] * fl[1] + tau[3 * i + 2] * fl[2];
-                for (unsigned int i = 0; i < 3; ++i)
-                  for (unsigned int j = 0; j < 3; ++j)
-                    A[9 * (3 * i + j) + 3 * k + l] = M[3 * i] * Finv[3 * j] +
-                                                     M[3 * i + 1] * Finv[3 * j + 1] +
-                                                     M[3 * i + 2] * Finv[3 * j + 2];
-              }
+          finite_tangent(m, st, A);
         return true;
       }
 
@@ -430,16 +460,9 @@ namespace solidanode
       m.kappa         = isotropic::bulk_modulus(E, phase.nu);
       m.mu            = isotropic::shear_modulus(E, phase.nu);
       m.Js            = 1. + phase.swelling * x;
-      if (std::isfinite(phase.yield0))
-        m.yield = phase.yield1 >= 0. ? phase.yield0 + (phase.yield1 - phase.yield0) * x
-                                     : phase.yield0;
-      m.H = phase.hardening;
-      m.growth_axis    = phase.growth_axis;
-      m.creep_rate     = phase.creep_rate;
-      m.creep_stress   = phase.creep_stress;
-      m.creep_exponent = phase.creep_exponent;
-      m.closure_J      = phase.closure_J;
-      m.closure_bulk   = phase.closure_bulk;
+      m.growth_axis   = phase.growth_axis;
+      for (const MaterialLaw *law : material_laws())
+        law->evaluate(phase, x, m);
       return m;
     }
 

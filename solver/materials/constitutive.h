@@ -22,6 +22,7 @@
 
 #include <array>
 #include <limits>
+#include <map>
 #include <string>
 
 namespace solidanode
@@ -63,6 +64,9 @@ namespace solidanode
     /// pressure instead of inverting. 0: none.
     double closure_J    = 0.;
     double closure_bulk = 0.; ///< [Pa]
+    /// Constants of laws registered outside the built-in set
+    /// (solver/materials/material_law.h), by "law.key".
+    std::map<std::string, double> parameters;
   };
 
   enum class Kinematics
@@ -145,6 +149,9 @@ namespace solidanode
     /// cof(a) = det(a) a^{-T} = d det(a) / d a.
     Tensor2 cofactor(const Tensor2 &a);
 
+    /// The point parameters of @p phase at state of charge @p x: the moduli
+    /// E(x), nu and the swelling J_s(x) here, then every registered law's
+    /// parameters (MaterialLaw::evaluate).
     PointMaterial evaluate(const MechanicalPhase &phase, double x);
 
     /// History of a virgin point: C_p^{-1} = I (finite) or eps_p = 0 (small).

@@ -2,6 +2,7 @@
 
 #include <base/errors.h>
 #include <solver/materials/isotropic.h>
+#include <solver/materials/material_law.h>
 
 #include <algorithm>
 #include <cmath>
@@ -95,35 +96,20 @@ namespace solidanode
   std::map<unsigned int, MechanicalPhase>
   PhaseTable::mechanical_phases(const double temperature, const double pore_closure) const
   {
+    LawContext context;
+    context.temperature  = temperature;
+    context.pore_closure = pore_closure;
+    context.min_solid_K  = min_solid_K_;
     std::map<unsigned int, MechanicalPhase> out;
     for (const auto &[label, p] : phases_)
       {
-        const MaterialSpec &m = *p.material;
-        MechanicalPhase     q;
+        MechanicalPhase q;
         q.name = p.name;
         q.E0   = p.E;
         q.nu   = p.nu;
-        if (p.pore)
-          {
-            q.pore         = true;
-            q.closure_J    = pore_closure;
-            q.closure_bulk = min_solid_K_;
-          }
-        else
-          {
-            q.E1        = m.plasticity.E_lithiated;
-            q.yield0    = m.plasticity.yield_stress;
-            q.yield1    = m.plasticity.yield_stress_lithiated;
-            q.hardening = m.plasticity.hardening;
-            if (m.creep)
-              {
-                q.creep_rate     = m.creep->rate_at(temperature);
-                q.creep_stress   = m.creep->stress;
-                q.creep_exponent = m.creep->exponent;
-              }
-          }
-        if (m.lithium)
-          q.swelling = m.lithium->swelling;
+        q.pore = p.pore;
+        for (const MaterialLaw *law : material_laws())
+          law->configure(*p.material, context, q);
         out[label] = q;
       }
     return out;

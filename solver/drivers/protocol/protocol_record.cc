@@ -3,6 +3,8 @@
 #include <postprocess/field_output.h>
 #include <postprocess/interfaces.h>
 #include <postprocess/statistics.h>
+#include <solver/elasticity/voxel_view.h>
+#include <solver/input/output_fields.h>
 
 #include <deal.II/grid/grid_tools.h>
 
@@ -148,11 +150,11 @@ namespace solidanode
     InterfaceStates  states{&lost, &flux};
     InterfaceSummary summary_;
     ctx_.timed("interfaces", [&] {
-      summary_ = collect_interfaces(model_.mech->dof_handler(), model_.mech->solution(), stress,
-                                    model_.pore_labels,
-                                    static_cast<unsigned int>(model_.image.dims[2]),
-                                    model_.image.origin[2], model_.image.voxel_size[2], piece,
-                                    &states);
+      summary_ = collect_interfaces(
+        label_faces(model_.mech->dof_handler(), model_.mech->solution()), stress,
+        model_.pore_labels, static_cast<unsigned int>(model_.image.dims[2]),
+        model_.image.origin[2], model_.image.voxel_size[2], piece,
+        model_.tria.get_communicator(), &states);
     });
     return summary_;
   }
@@ -248,19 +250,19 @@ namespace solidanode
           x[cell->active_cell_index()] * model_.active.at(cell->material_id()).c_max;
     CellFields fields;
     fields.stress = &stress;
-    fields.extra  = {{"soc", "soc", &x},
-                     {"li_concentration", "li_concentration_mol_per_m3", &concentration},
-                     {"det_F", "det_F", &det_f},
-                     {"plastic_strain", "equivalent_plastic_strain", &eps_p}};
+    fields.extra  = {{"soc", output_array("soc"), &x},
+                     {"li_concentration", output_array("li_concentration"), &concentration},
+                     {"det_F", output_array("det_F"), &det_f},
+                     {"plastic_strain", output_array("plastic_strain"), &eps_p}};
     std::vector<double> plated_field;
     if (model_.plating)
       {
         plated_field = model_.plating->field(tria.n_active_cells(), st.plated);
-        fields.extra.push_back({"plated_li", "plated_li_volume_ratio", &plated_field});
+        fields.extra.push_back({"plated_li", output_array("plated_li"), &plated_field});
       }
     const UnstructuredPiece piece =
-      make_elasticity_piece(model_.mech->dof_handler(), model_.mech->solution(), fields,
-                            model_.config.output.fields, model_.config.output.float32);
+      make_elasticity_piece(owned_voxels(model_.mech->dof_handler(), model_.mech->solution()),
+                            fields, model_.config.output.fields, model_.config.output.float32);
     char base[32];
     std::snprintf(base, sizeof base, "%05u", st.increment);
     series.write(base, st.time, piece, interface_piece);

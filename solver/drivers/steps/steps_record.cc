@@ -3,7 +3,9 @@
 #include <solver/drivers/steps/steps_driver.h>
 
 #include <postprocess/field_output.h>
+#include <postprocess/interfaces.h>
 #include <postprocess/statistics.h>
+#include <solver/elasticity/voxel_view.h>
 
 #include <cmath>
 #include <cstdio>
@@ -141,9 +143,9 @@ namespace solidanode
     InterfaceSummary interfaces;
     ctx_.timed("interfaces", [&] {
       interfaces = collect_interfaces(
-        solver_->dof_handler(), solver_->solution(), solved.stress, pore_labels_,
+        label_faces(solver_->dof_handler(), solver_->solution()), solved.stress, pore_labels_,
         static_cast<unsigned int>(image_.dims[2]), image_.origin[2], image_.voxel_size[2],
-        write_vtk && config_.output.interfaces ? &interface_piece : nullptr);
+        write_vtk && config_.output.interfaces ? &interface_piece : nullptr, comm);
     });
 
     const StepSpec                    &step = config_.steps[inc.step];
@@ -193,8 +195,8 @@ namespace solidanode
           cell_fields.volumetric_strain = &solved.volumetric;
           cell_fields.local_porosity = local_porosity_.empty() ? nullptr : &local_porosity_;
           const UnstructuredPiece piece =
-            make_elasticity_piece(solver_->dof_handler(), solver_->solution(), cell_fields,
-                                  config_.output.fields, config_.output.float32);
+            make_elasticity_piece(owned_voxels(solver_->dof_handler(), solver_->solution()),
+                                  cell_fields, config_.output.fields, config_.output.float32);
           series_.write(base, double(inc.number), piece,
                         config_.output.interfaces ? &interface_piece : nullptr);
         }
