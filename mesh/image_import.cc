@@ -1,6 +1,7 @@
-// Importing segmented images: TIFF, MetaImage, and image operations.
+// Importing segmented images: TIFF. MetaImage: mhd_io.cc; the operations
+// applied after reading: image_operations.cc.
 #include <mesh/image_import.h>
-#include <mesh/voxel_io.h>
+#include <mesh/voxel_io_detail.h>
 #include <base/file_utils.h>
 
 #include <vtkCallbackCommand.h>
@@ -28,21 +29,13 @@
 
 namespace solidanode
 {
+  using detail::dims_text;
+  using detail::lower;
+  using detail::require_readable_file;
+
   namespace
   {
     namespace fs = std::filesystem;
-
-    std::string dims_text(const std::array<std::size_t, 3> &d)
-    {
-      return std::to_string(d[0]) + " x " + std::to_string(d[1]) + " x " +
-             std::to_string(d[2]);
-    }
-
-    std::string voxel_text(std::size_t i, std::size_t j, std::size_t k)
-    {
-      return "(" + std::to_string(i) + ", " + std::to_string(j) + ", " +
-             std::to_string(k) + ")";
-    }
 
     /// Collects VTK error messages instead of printing them.
     class VtkErrors
@@ -85,19 +78,6 @@ namespace solidanode
       std::vector<std::string>   errors;
       vtkNew<vtkCallbackCommand> on_error, on_warning;
     };
-
-    void require_readable_file(const std::string &path)
-    {
-      std::error_code ec;
-      const auto      st = fs::status(path, ec);
-      if (!fs::exists(st))
-        throw std::runtime_error("cannot read '" + path + "': no such file");
-      if (!fs::is_regular_file(st))
-        throw std::runtime_error("cannot read '" + path + "': not a regular file");
-      std::ifstream probe(path, std::ios::binary);
-      if (!probe)
-        throw std::runtime_error("cannot read '" + path + "': " + std::strerror(errno));
-    }
 
     // ---------------------------------------------------------------- TIFF
 
@@ -286,13 +266,6 @@ namespace solidanode
             }
         }
       return a.size() - i < b.size() - j;
-    }
-
-    std::string lower(std::string s)
-    {
-      for (auto &c : s)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      return s;
     }
 
     std::vector<std::string> sorted_files(const fs::path &dir,
@@ -637,347 +610,5 @@ namespace solidanode
       if (!out)
         throw std::runtime_error(what + ": writing '" + tmp + "' failed: " + std::strerror(errno));
     });
-  }
-
-  // ------------------------------------------------------------- MetaImage
-
-  VoxelImage read_mhd(const std::string &path,
-                      const std::optional<std::array<double, 3>> &voxel_size,
-                      const std::optional<std::array<double, 3>> &origin,
-                      const std::map<std::uint8_t, std::string> &phase_names)
-  {
-    const auto bad = [&](const std::string &why) {
-      return std::runtime_error("cannot read '" + path + "': " + why);
-    };
-    require_readable_file(path);
-    std::ifstream in(path, std::ios::binary);
-    std::map<std::string, std::string> header;
-    std::string                        line;
-    std::streamoff                     data_start = -1;
-    while (std::getline(in, line))
-      {
-        if (!line.empty() && line.back() == '\r')
-          line.pop_back();
-        const auto eq = line.find('=');
-        if (line.find_first_not_of(" \t") == std::string::npos)
-          continue;
-        if (eq == std::string::npos)
-          throw bad("header line '" + line + "' is not of the form Key = Value");
-        auto trim = [](std::string s) {
-          s.erase(0, std::min(s.find_first_not_of(" \t"), s.size()));
-          s.erase(s.find_last_not_of(" \t") + 1);
-          return s;
-        };
-        const std::string key = trim(line.substr(0, eq));
-        header[key]           = trim(line.substr(eq + 1));
-        if (key == "ElementDataFile")
-          {
-            data_start = in.tellg();
-            break; // by the MetaImage rules, the last header entry
-          }
-        if (header.size() > 200)
-          throw bad("no ElementDataFile entry in the first 200 header lines");
-      }
-    const auto value = [&](const std::string &key) -> std::optional<std::string> {
-      const auto it = header.find(key);
-      if (it == header.end())
-        return std::nullopt;
-      return it->second;
-    };
-    const auto numbers = [&](const std::string &key, std::size_t n) {
-      std::vector<double> v;
-      std::istringstream  s(*value(key));
-      double              x;
-      while (s >> x)
-        v.push_back(x);
-      if (v.size() != n || !s.eof())
-        throw bad(key + " = '" + *value(key) + "': expected " + std::to_string(n) +
-                  " numbers");
-      return v;
-    };
-    if (!value("ElementDataFile"))
-      throw bad("the header has no ElementDataFile entry (is it a MetaImage .mhd?)");
-    if (!value("NDims") || numbers("NDims", 1)[0] != 3)
-      throw bad("NDims must be 3");
-    if (!value("DimSize"))
-      throw bad("the header has no DimSize");
-    const auto d = numbers("DimSize", 3);
-    VoxelImage image;
-    for (unsigned int a = 0; a < 3; ++a)
-      {
-        if (!(d[a] >= 1 && d[a] <= (1 << 20) && d[a] == std::floor(d[a])))
-          throw bad("DimSize has " + std::to_string(d[a]) + ", expected integers >= 1");
-        image.dims[a] = static_cast<std::size_t>(d[a]);
-      }
-    const std::string type = value("ElementType").value_or("(missing)");
-    unsigned int      bytes = 0;
-    if (type == "MET_UCHAR")
-      bytes = 1;
-    else if (type == "MET_USHORT")
-      bytes = 2;
-    else
-      throw bad("unsupported ElementType " + type +
-                "; expected MET_UCHAR (or MET_USHORT with labels <= 255)");
-    if (value("ElementNumberOfChannels") && numbers("ElementNumberOfChannels", 1)[0] != 1)
-      throw bad("ElementNumberOfChannels must be 1 (greyscale labels)");
-    for (const char *key : {"CompressedData", "BinaryData"})
-      if (value(key))
-        {
-          const std::string v = lower(*value(key));
-          const bool        t = v == "true" || v == "1";
-          if (std::string(key) == "CompressedData" && t)
-            throw bad("CompressedData = True is not supported; store the data uncompressed");
-          if (std::string(key) == "BinaryData" && !t)
-            throw bad("BinaryData = False (ASCII data) is not supported");
-        }
-    const bool msb = value("BinaryDataByteOrderMSB") &&
-                     (lower(*value("BinaryDataByteOrderMSB")) == "true");
-    for (const char *key : {"TransformMatrix", "Rotation", "Orientation"})
-      if (value(key))
-        {
-          const auto m = numbers(key, 9);
-          for (unsigned int i = 0; i < 9; ++i)
-            if (m[i] != (i % 4 == 0 ? 1. : 0.))
-              throw bad(std::string(key) +
-                        " is not the identity; voxel images must be aligned with the axes");
-        }
-    std::array<double, 3> h{{1, 1, 1}}, o{{0, 0, 0}};
-    for (const char *key : {"ElementSpacing", "ElementSize"})
-      if (value(key))
-        {
-          const auto v = numbers(key, 3);
-          std::copy(v.begin(), v.end(), h.begin());
-          break;
-        }
-    for (const char *key : {"Offset", "Position", "Origin"})
-      if (value(key))
-        {
-          const auto v = numbers(key, 3);
-          std::copy(v.begin(), v.end(), o.begin());
-          break;
-        }
-    if (voxel_size)
-      h = *voxel_size;
-    else
-      for (double x : h)
-        if (!(x > 0.) || x > 1e-2)
-          throw bad("ElementSpacing " + std::to_string(x) +
-                    " is not a voxel size in metres (missing or > 1 cm); give "
-                    "'voxel_size' in the case file");
-    if (origin)
-      o = *origin;
-    else if (voxel_size && (o[0] != 0. || o[1] != 0. || o[2] != 0.))
-      throw bad("the header has an Offset but 'voxel_size' overrides the spacing: "
-                "give 'origin' as well, the Offset's unit is unknown");
-    image.voxel_size  = h;
-    image.origin      = o;
-    image.phase_names = phase_names;
-
-    // The data.
-    const std::size_t n        = image.n_voxels();
-    const std::size_t expected = n * bytes;
-    std::string       data_file = *value("ElementDataFile");
-    std::ifstream     data;
-    std::uint64_t     available = 0;
-    std::uint64_t     skip      = 0;
-    if (value("HeaderSize"))
-      {
-        const double hs = numbers("HeaderSize", 1)[0];
-        if (hs < -1 || hs != std::floor(hs))
-          throw bad("HeaderSize must be an integer >= 0 (or -1)");
-        skip = hs < 0 ? ~std::uint64_t(0) : static_cast<std::uint64_t>(hs);
-      }
-    if (data_file == "LOCAL")
-      {
-        data_file = path;
-        const std::uint64_t size = fs::file_size(path);
-        available = size - static_cast<std::uint64_t>(data_start);
-        data.open(path, std::ios::binary);
-        data.seekg(data_start);
-      }
-    else
-      {
-        const fs::path df = fs::path(data_file).is_absolute() ?
-                              fs::path(data_file) :
-                              fs::path(path).parent_path() / data_file;
-        data_file         = df.string();
-        if (data_file.find('%') != std::string::npos || data_file == "LIST")
-          throw bad("ElementDataFile '" + data_file +
-                    "': lists and patterns of data files are not supported");
-        require_readable_file(data_file);
-        available = fs::file_size(data_file);
-        data.open(data_file, std::ios::binary);
-      }
-    if (skip == ~std::uint64_t(0)) // -1: the data are the last bytes
-      skip = available >= expected ? available - expected : 0;
-    if (available != skip + expected)
-      throw std::runtime_error(
-        "cannot read '" + data_file + "' (data of '" + path + "'): expected " +
-        std::to_string(expected) + " bytes (" + dims_text(image.dims) + " voxels of " +
-        type + (skip ? " after a " + std::to_string(skip) + "-byte header" : std::string()) +
-        "), but it has " + std::to_string(available - std::min(available, skip)) + " bytes");
-    data.seekg(static_cast<std::streamoff>(skip), std::ios::cur);
-    std::vector<unsigned char> raw(expected);
-    data.read(reinterpret_cast<char *>(raw.data()), static_cast<std::streamsize>(expected));
-    if (static_cast<std::size_t>(data.gcount()) != expected)
-      throw std::runtime_error("cannot read '" + data_file + "': short read");
-    if (bytes == 1)
-      image.labels.assign(raw.begin(), raw.end());
-    else
-      {
-        image.labels.resize(n);
-        for (std::size_t c = 0; c < n; ++c)
-          {
-            const unsigned v = msb ? (raw[2 * c] << 8 | raw[2 * c + 1]) :
-                                     (raw[2 * c + 1] << 8 | raw[2 * c]);
-            if (v > 255)
-              {
-                const std::size_t i = c % image.dims[0],
-                                  j = (c / image.dims[0]) % image.dims[1],
-                                  k = c / (image.dims[0] * image.dims[1]);
-                throw std::runtime_error("cannot read '" + data_file + "': 16-bit label " +
-                                         std::to_string(v) + " at voxel " +
-                                         voxel_text(i, j, k) + "; labels must be 0..255");
-              }
-            image.labels[c] = static_cast<std::uint8_t>(v);
-          }
-      }
-    return image;
-  }
-
-
-  void write_mhd(const VoxelImage &image, const std::string &path)
-  {
-    fs::path raw_path(path);
-    raw_path.replace_extension(".raw");
-    write_raw(image, raw_path.string());
-    std::ostringstream h;
-    h.precision(17);
-    h << "ObjectType = Image\nNDims = 3\nBinaryData = True\n"
-         "BinaryDataByteOrderMSB = False\nCompressedData = False\n"
-         "TransformMatrix = 1 0 0 0 1 0 0 0 1\n";
-    h << "Offset = " << image.origin[0] << ' ' << image.origin[1] << ' ' << image.origin[2]
-      << "\nElementSpacing = " << image.voxel_size[0] << ' ' << image.voxel_size[1] << ' '
-      << image.voxel_size[2] << "\nDimSize = " << image.dims[0] << ' ' << image.dims[1] << ' '
-      << image.dims[2] << "\nElementType = MET_UCHAR\nElementDataFile = "
-      << raw_path.filename().string() << "\n";
-    atomic_write_text(path, h.str());
-  }
-
-  // ------------------------------------------------------------ operations
-
-  void remap_labels(VoxelImage &image, const std::map<std::uint8_t, std::uint8_t> &remap)
-  {
-    if (remap.empty())
-      return;
-    std::array<std::uint8_t, 256> table;
-    for (unsigned int l = 0; l < 256; ++l)
-      table[l] = static_cast<std::uint8_t>(l);
-    for (const auto &[from, to] : remap)
-      table[from] = to;
-    for (auto &l : image.labels)
-      l = table[l];
-    for (const auto &[from, to] : remap)
-      {
-        image.phase_names.erase(from);
-        image.phase_names.erase(to);
-      }
-  }
-
-
-  VoxelImage crop(const VoxelImage &image, const std::array<std::size_t, 3> &min,
-                  const std::array<std::size_t, 3> &max, const std::string &source)
-  {
-    for (unsigned int a = 0; a < 3; ++a)
-      if (!(min[a] < max[a]) || max[a] > image.dims[a])
-        throw std::invalid_argument(
-          source + ": the crop box min " + voxel_text(min[0], min[1], min[2]) + ", max " +
-          voxel_text(max[0], max[1], max[2]) + " (max exclusive) is empty or leaves the image of " +
-          dims_text(image.dims) + " voxels (along " + "xyz"[a] + ")");
-    VoxelImage out;
-    out.phase_names = image.phase_names;
-    out.voxel_size  = image.voxel_size;
-    for (unsigned int a = 0; a < 3; ++a)
-      {
-        out.dims[a]   = max[a] - min[a];
-        out.origin[a] = image.origin[a] + min[a] * image.voxel_size[a];
-      }
-    out.labels.resize(out.n_voxels());
-    std::size_t c = 0;
-    for (std::size_t k = min[2]; k < max[2]; ++k)
-      for (std::size_t j = min[1]; j < max[1]; ++j)
-        {
-          const auto *row = image.labels.data() + image.index(min[0], j, k);
-          std::copy(row, row + out.dims[0], out.labels.data() + c);
-          c += out.dims[0];
-        }
-    return out;
-  }
-
-
-  VoxelImage downsample(const VoxelImage &image, unsigned int factor,
-                        const std::string &source)
-  {
-    if (factor == 0)
-      throw std::invalid_argument(source + ": the downsampling factor must be >= 1");
-    if (factor == 1)
-      return image;
-    for (unsigned int a = 0; a < 3; ++a)
-      if (image.dims[a] % factor != 0)
-        throw std::invalid_argument(
-          source + ": cannot downsample " + dims_text(image.dims) + " voxels by " +
-          std::to_string(factor) + ": " + std::to_string(image.dims[a]) + " voxels along " +
-          "xyz"[a] + " is not a multiple of " + std::to_string(factor) +
-          " (crop the image first)");
-    VoxelImage out;
-    out.phase_names = image.phase_names;
-    out.origin      = image.origin;
-    for (unsigned int a = 0; a < 3; ++a)
-      {
-        out.dims[a]       = image.dims[a] / factor;
-        out.voxel_size[a] = image.voxel_size[a] * factor;
-      }
-    out.labels.resize(out.n_voxels());
-    std::array<std::uint32_t, 256> count{};
-    std::vector<std::uint8_t>      seen;
-    for (std::size_t K = 0; K < out.dims[2]; ++K)
-      for (std::size_t J = 0; J < out.dims[1]; ++J)
-        for (std::size_t I = 0; I < out.dims[0]; ++I)
-          {
-            seen.clear();
-            for (std::size_t k = K * factor; k < (K + 1) * factor; ++k)
-              for (std::size_t j = J * factor; j < (J + 1) * factor; ++j)
-                {
-                  const auto *row = image.labels.data() + image.index(I * factor, j, k);
-                  for (unsigned int i = 0; i < factor; ++i)
-                    if (count[row[i]]++ == 0)
-                      seen.push_back(row[i]);
-                }
-            std::uint8_t  best = 0;
-            std::uint32_t best_count = 0;
-            for (const std::uint8_t l : seen)
-              {
-                // Most voxels wins; a tie goes to the lowest label.
-                if (count[l] > best_count || (count[l] == best_count && l < best))
-                  {
-                    best       = l;
-                    best_count = count[l];
-                  }
-                count[l] = 0;
-              }
-            out.labels[out.index(I, J, K)] = best;
-          }
-    return out;
-  }
-
-
-  void apply_image_operations(VoxelImage &image, const ImageOperations &ops,
-                              const std::string &source)
-  {
-    remap_labels(image, ops.remap);
-    if (ops.crop)
-      image = crop(image, (*ops.crop)[0], (*ops.crop)[1], source);
-    if (ops.downsample != 1)
-      image = downsample(image, ops.downsample, source);
   }
 } // namespace solidanode

@@ -1,0 +1,308 @@
+// Loading and checking a YAML case document: parsing exactly one document,
+// rejecting what a case file must not contain, and reporting unknown keys.
+// The conventions: yaml_input.cc.
+#include <base/yaml_input_detail.h>
+
+#include <yaml-cpp/eventhandler.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstddef>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace solidanode
+{
+  namespace detail
+  {
+    namespace
+    {
+      std::string unknown_key_message(const std::string           &name,
+                                      const std::set<std::string> &known)
+      {
+        const std::string head       = "unknown key '" + name + "'";
+        const std::string suggestion = closest_name(name, known);
+        if (!suggestion.empty())
+          return head + "; did you mean '" + suggestion + "'?";
+        if (known.empty())
+          return head + " (no keys are read here)";
+        std::string list;
+        for (const std::string &k : known)
+          list += (list.empty() ? "'" : ", '") + k + "'";
+        return head + "; expected one of " + list;
+      }
+
+      /// Parser events of no interest: the pre-scan in parse_document() only
+      /// looks at where documents start.
+      struct DocumentScanner : YAML::EventHandler
+      {
+        std::vector<YAML::Mark> starts;
+        /// Where each document's content starts (its start if it has none).
+        std::vector<YAML::Mark> contents;
+        void OnDocumentStart(const YAML::Mark &mark) override
+        {
+          starts.push_back(mark);
+          contents.push_back(mark);
+          first_node = true;
+        }
+        void OnDocumentEnd() override {}
+        void OnNull(const YAML::Mark &m, YAML::anchor_t) override { node(m); }
+        void OnAlias(const YAML::Mark &m, YAML::anchor_t) override { node(m); }
+        void OnScalar(const YAML::Mark &m, const std::string &, YAML::anchor_t,
+                      const std::string &) override { node(m); }
+        void OnSequenceStart(const YAML::Mark &m, const std::string &,
+                             YAML::anchor_t, YAML::EmitterStyle::value) override
+        {
+          node(m);
+        }
+        void OnSequenceEnd() override {}
+        void OnMapStart(const YAML::Mark &m, const std::string &, YAML::anchor_t,
+                        YAML::EmitterStyle::value) override
+        {
+          node(m);
+        }
+        void OnMapEnd() override {}
+
+      private:
+        bool first_node = false;
+        void node(const YAML::Mark &m)
+        {
+          if (first_node && !contents.empty())
+            contents.back() = m;
+          first_node = false;
+        }
+      };
+    } // namespace
+
+
+    std::string child_path(const std::string &parent, const std::string &key)
+    {
+      return parent.empty() ? key : parent + "." + key;
+    }
+
+    std::string element_path(const std::string &parent, std::size_t index)
+    {
+      return parent + "[" + std::to_string(index) + "]";
+    }
+
+    /// "FILE:LINE:COLUMN: key 'PATH': MESSAGE" with 1-based line and column.
+    /// The position is left out if @p mark is unknown, the key part if
+    /// @p path is the document root.
+    std::string format_error(const std::string &file,
+                             const YAML::Mark  &mark,
+                             const std::string &path,
+                             const std::string &message)
+    {
+      std::string text = file;
+      if (!mark.is_null())
+        text += ":" + std::to_string(mark.line + 1) + ":" +
+                std::to_string(mark.column + 1);
+      text += ": ";
+      if (!path.empty())
+        text += "key '" + path + "': ";
+      return text + message;
+    }
+
+    /// What @p node is, as the first half of "found ..., expected ...".
+    /// Long or multi-line scalars are shortened (without splitting a UTF-8
+    /// character).
+    std::string found(const YAML::Node &node)
+    {
+      switch (node.Type())
+        {
+          case YAML::NodeType::Map:
+            return "found a mapping";
+          case YAML::NodeType::Sequence:
+            return "found a sequence";
+          case YAML::NodeType::Scalar:
+            {
+              constexpr std::size_t max_length = 40;
+              std::string           text       = node.Scalar();
+              std::size_t           cut = std::min(text.find('\n'), text.size());
+              if (cut > max_length)
+                cut = max_length;
+              while (cut > 0 && cut < text.size() &&
+                     (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
+                --cut;
+              if (cut < text.size())
+                text = text.substr(0, cut) + "...";
+              return "found '" + text + "'";
+            }
+          case YAML::NodeType::Null:
+          case YAML::NodeType::Undefined:
+            break;
+        }
+      return "found an empty value";
+    }
+
+    std::string to_lower(std::string s)
+    {
+      for (char &c : s)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return s;
+    }
+
+    /// Levenshtein distance (insertions, deletions, substitutions of bytes).
+    std::size_t edit_distance(const std::string &a, const std::string &b)
+    {
+      std::vector<std::size_t> row(b.size() + 1);
+      for (std::size_t j = 0; j <= b.size(); ++j)
+        row[j] = j;
+      for (std::size_t i = 1; i <= a.size(); ++i)
+        {
+          std::size_t diagonal = row[0];
+          row[0]               = i;
+          for (std::size_t j = 1; j <= b.size(); ++j)
+            {
+              const std::size_t above = row[j];
+              row[j] = std::min({row[j] + 1,
+                                 row[j - 1] + 1,
+                                 diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+              diagonal = above;
+            }
+        }
+      return row[b.size()];
+    }
+
+    /// Check what yaml-cpp accepts but a case file must not contain: keys
+    /// that are not plain names, duplicate keys, and excessive nesting.
+    void validate(const YAML::Node  &node,
+                  const std::string &file,
+                  const std::string &path,
+                  int                depth)
+    {
+      if (depth > max_depth)
+        throw InputError(format_error(
+          file,
+          node.Mark(),
+          path,
+          "nested more than " + std::to_string(max_depth) +
+            " levels deep (recursive alias?)"));
+      if (node.IsMap())
+        {
+          std::map<std::string, YAML::Mark> seen;
+          for (auto it = node.begin(); it != node.end(); ++it)
+            {
+              // A copy: "it->" yields a proxy that dies with the expression.
+              const YAML::Node key = it->first;
+              const YAML::Mark  key_mark =
+                key.Mark().is_null() ? node.Mark() : key.Mark();
+              if (!key.IsScalar())
+                throw InputError(format_error(
+                  file,
+                  key_mark,
+                  path,
+                  (key.IsNull() ? std::string("found an empty or null key") :
+                                  found(key) + " as a key") +
+                    ", expected a name"));
+              const std::string name = key.Scalar();
+              const auto inserted    = seen.emplace(name, key_mark);
+              if (!inserted.second)
+                {
+                  const YAML::Mark &first = inserted.first->second;
+                  throw InputError(format_error(
+                    file,
+                    key_mark,
+                    child_path(path, name),
+                    "duplicate key" +
+                      (first.is_null() ?
+                         std::string() :
+                         " (first given at line " +
+                           std::to_string(first.line + 1) + ")")));
+                }
+              validate(it->second, file, child_path(path, name), depth + 1);
+            }
+        }
+      else if (node.IsSequence())
+        {
+          std::size_t index = 0;
+          for (auto it = node.begin(); it != node.end(); ++it, ++index)
+            validate(*it, file, element_path(path, index), depth + 1);
+        }
+    }
+
+    /// Throw for the first mapping key below @p node not in @p usage.
+    void check_unknown(const YAML::Node         &node,
+                       const std::string        &path,
+                       const internal::KeyUsage &usage,
+                       const std::string        &file)
+    {
+      if (node.IsMap())
+        {
+          static const std::set<std::string> none;
+          const auto entry = usage.requested.find(path);
+          const std::set<std::string> &known =
+            entry == usage.requested.end() ? none : entry->second;
+          for (auto it = node.begin(); it != node.end(); ++it)
+            {
+              const std::string name = it->first.Scalar();
+              if (known.count(name) == 0)
+                throw InputError(format_error(file,
+                                              it->first.Mark(),
+                                              child_path(path, name),
+                                              unknown_key_message(name, known)));
+              check_unknown(it->second, child_path(path, name), usage, file);
+            }
+        }
+      else if (node.IsSequence())
+        {
+          std::size_t index = 0;
+          for (auto it = node.begin(); it != node.end(); ++it, ++index)
+            check_unknown(*it, element_path(path, index), usage, file);
+        }
+    }
+
+    /**
+     * The one document in @p text (a null node for an empty file). A second
+     * document or a syntax error is an InputError.
+     *
+     * YAML::LoadAll() is not used: on a stray ',' outside brackets (e.g. a
+     * line ",,") yaml-cpp 0.7 returns an endless series of empty documents
+     * without advancing, and LoadAll() loops until memory runs out. Here the
+     * documents are counted first, at most two, and a document that starts
+     * where the previous one started is reported as the syntax error it is.
+     */
+    YAML::Node parse_document(const std::string &text,
+                              const std::string &source_name)
+    {
+      try
+        {
+          std::istringstream in(text);
+          YAML::Parser       parser(in);
+          DocumentScanner    scanner;
+          while (scanner.starts.size() < 2 && parser.HandleNextDocument(scanner))
+            {
+            }
+          if (scanner.starts.size() == 2)
+            {
+              const YAML::Mark &first = scanner.starts[0], &second = scanner.starts[1];
+              if (second.pos == first.pos)
+                {
+                  const std::string what =
+                    second.pos >= 0 && std::size_t(second.pos) < text.size() ?
+                      "unexpected '" + text.substr(std::size_t(second.pos), 1) + "'" :
+                      std::string("unexpected character");
+                  throw InputError(format_error(
+                    source_name, second, "",
+                    "YAML syntax error: " + what +
+                      " (a ',' separates entries only inside [...] or {...})"));
+                }
+              throw InputError(format_error(source_name,
+                                            scanner.contents[1],
+                                            "",
+                                            "found a second YAML document ('---'), "
+                                            "expected one document per file"));
+            }
+          return YAML::Load(text);
+        }
+      catch (const YAML::Exception &e)
+        {
+          throw InputError(
+            format_error(source_name, e.mark, "", "YAML syntax error: " + e.msg));
+        }
+    }
+  } // namespace detail
+} // namespace solidanode
