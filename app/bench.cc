@@ -34,6 +34,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
@@ -106,6 +107,133 @@ namespace
     (void)sink;
     return 3. * 8. * n / best;
   }
+
+  struct BenchOptions
+  {
+    std::size_t       n    = 64;
+    std::uint64_t     seed = 7;
+    std::string       raw, write_raw_file, solver_name = "mf";
+    MultigridSettings mg;
+  };
+
+  /// Reads the command line up to "--"; false (usage printed on @p root)
+  /// on an unknown or incomplete argument.
+  bool parse_options(int argc, char **argv, bool root, BenchOptions &o)
+  {
+    MultigridSettings &mg = o.mg;
+    for (int i = 1; i < argc; ++i)
+      {
+        const std::string a = argv[i];
+        if (a == "--")
+          break;
+        if (a == "--n" && i + 1 < argc)
+          o.n = std::stoul(argv[++i]);
+        else if (a == "--seed" && i + 1 < argc)
+          o.seed = std::stoull(argv[++i]);
+        else if (a == "--raw" && i + 1 < argc)
+          o.raw = argv[++i];
+        else if (a == "--write-raw" && i + 1 < argc)
+          o.write_raw_file = argv[++i];
+        else if (a == "--solver" && i + 1 < argc &&
+                 (std::string(argv[i + 1]) == "amg" || std::string(argv[i + 1]) == "mf"))
+          o.solver_name = argv[++i];
+        else if (a == "--coarse" && i + 1 < argc &&
+                 std::string(argv[i + 1]) == "arithmetic")
+          mg.coarse_coefficient = CoarseCoefficient::arithmetic, ++i;
+        else if (a == "--coarse" && i + 1 < argc && std::string(argv[i + 1]) == "harmonic")
+          mg.coarse_coefficient = CoarseCoefficient::harmonic, ++i;
+        else if (a == "--coarse" && i + 1 < argc && std::string(argv[i + 1]) == "geometric")
+          mg.coarse_coefficient = CoarseCoefficient::geometric, ++i;
+        else if (a == "--mg-precision" && i + 1 < argc &&
+                 (std::string(argv[i + 1]) == "float" || std::string(argv[i + 1]) == "double"))
+          mg.single_precision = std::string(argv[++i]) == "float";
+        else if (a == "--smoother-degree" && i + 1 < argc)
+          mg.smoother_degree = std::stoul(argv[++i]);
+        else if (a == "--coarse-pore-ratio" && i + 1 < argc)
+          mg.coarse_pore_ratio = std::stod(argv[++i]);
+        else
+          {
+            if (root)
+              std::cerr << "usage: solidanode_bench [--n N] [--seed S] [--raw FILE] "
+                           "[--write-raw FILE] [--solver amg|mf] "
+                           "[--coarse arithmetic|harmonic|geometric] "
+                           "[--mg-precision float|double] [--smoother-degree K] "
+                           "[--coarse-pore-ratio R] [-- PETSC_OPTIONS]\n";
+            return false;
+          }
+      }
+    return true;
+  }
+
+  /// What the benchmark measured.
+  struct BenchFigures
+  {
+    unsigned int    ranks = 1;
+    std::size_t     voxels = 0;
+    double          si_fraction = 0., pore_fraction = 0., ndofs = 0.;
+    double          t_image = 0., t_mesh = 0., t_setup = 0., t_total = 0.;
+    SolveStatistics stats;
+    unsigned int    mf_levels = 0;
+    std::map<std::string, double> mf_setup_timings;
+    double          peak_memory = 0., matvec = 0., matvec_bytes = 0., stream = 0.;
+  };
+
+  /// The table and the JSON line (prefix "BENCH ").
+  void print_report(const BenchOptions &o, const BenchFigures &f)
+  {
+    const bool             mf    = o.solver_name == "mf";
+    const SolveStatistics &stats = f.stats;
+    std::printf("solidanode_bench n=%zu ranks=%u solver=%s: %zu voxels, Si %.3f, pores %.3f, "
+                "%.0f DoFs\n",
+                o.n, f.ranks, o.solver_name.c_str(), f.voxels, f.si_fraction, f.pore_fraction,
+                f.ndofs);
+    if (mf)
+      std::printf("  image %.2f s, mesh %.2f s, dofs+matrix-free %.2f s, rhs %.2f s, "
+                  "multigrid setup %.2f s (%u levels), solve %.2f s (%u CG its, %.3f s/it)\n",
+                  f.t_image, f.t_mesh, f.t_setup, stats.assemble_seconds, stats.setup_seconds,
+                  f.mf_levels, stats.solve_seconds, stats.iterations,
+                  stats.solve_seconds / std::max(1u, stats.iterations));
+    if (mf)
+      {
+        std::printf("  setup parts on rank 0:");
+        for (const auto &[what, seconds] : f.mf_setup_timings)
+          std::printf(" %s %.2f s;", what.c_str(), seconds);
+        std::printf("\n");
+      }
+    else
+      std::printf("  image %.2f s, mesh %.2f s, dofs+sparsity %.2f s, assembly %.2f s, "
+                  "AMG setup %.2f s, solve %.2f s (%u CG its, %.3f s/it)\n",
+                  f.t_image, f.t_mesh, f.t_setup, stats.assemble_seconds, stats.setup_seconds,
+                  stats.solve_seconds, stats.iterations,
+                  stats.solve_seconds / std::max(1u, stats.iterations));
+    std::printf("  total %.2f s; peak memory %.2f GB over all ranks (%.0f bytes/DoF)\n",
+                f.t_total, f.peak_memory / 1e9, f.peak_memory / f.ndofs);
+    std::printf("  matvec %.4f s, %.2f GB/s achieved vs STREAM triad %.2f GB/s: ratio %.2f\n",
+                f.matvec, f.matvec_bytes / f.matvec / 1e9, f.stream / 1e9,
+                f.matvec_bytes / f.matvec / f.stream);
+    Json j = Json::object();
+    j["n"] = static_cast<unsigned long long>(o.n);
+    j["ranks"] = f.ranks;
+    j["solver"] = o.solver_name;
+    j["dofs"] = f.ndofs;
+    j["si_fraction"] = f.si_fraction;
+    j["total_s"] = f.t_total;
+    j["image_s"] = f.t_image;
+    j["mesh_s"] = f.t_mesh;
+    j["setup_s"] = f.t_setup;
+    j["assembly_s"] = stats.assemble_seconds;
+    j["preconditioner_setup_s"] = stats.setup_seconds;
+    j["solve_s"] = stats.solve_seconds;
+    j["iterations"] = stats.iterations;
+    j["relative_residual"] = stats.relative_residual;
+    j["peak_memory_bytes"] = f.peak_memory;
+    j["matvec_s"] = f.matvec;
+    j["matvec_bandwidth_ratio"] = f.matvec_bytes / f.matvec / f.stream;
+    if (mf)
+      for (const auto &[what, seconds] : f.mf_setup_timings)
+        j["setup_parts_rank0_s"][what] = seconds;
+    std::printf("BENCH %s\n", j.dump(0).c_str());
+  }
 } // namespace
 
 int main(int argc, char **argv)
@@ -113,75 +241,34 @@ int main(int argc, char **argv)
   dealii::Utilities::MPI::MPI_InitFinalize mpi(argc, argv, 1);
   const MPI_Comm comm = MPI_COMM_WORLD;
   const bool     root = dealii::Utilities::MPI::this_mpi_process(comm) == 0;
-  const unsigned ranks = dealii::Utilities::MPI::n_mpi_processes(comm);
 
-  std::size_t   n    = 64;
-  std::uint64_t seed = 7;
-  std::string   raw, write_raw_file, solver_name = "mf";
-  MultigridSettings mg;
-  for (int i = 1; i < argc; ++i)
-    {
-      const std::string a = argv[i];
-      if (a == "--")
-        break;
-      if (a == "--n" && i + 1 < argc)
-        n = std::stoul(argv[++i]);
-      else if (a == "--seed" && i + 1 < argc)
-        seed = std::stoull(argv[++i]);
-      else if (a == "--raw" && i + 1 < argc)
-        raw = argv[++i];
-      else if (a == "--write-raw" && i + 1 < argc)
-        write_raw_file = argv[++i];
-      else if (a == "--solver" && i + 1 < argc &&
-               (std::string(argv[i + 1]) == "amg" || std::string(argv[i + 1]) == "mf"))
-        solver_name = argv[++i];
-      else if (a == "--coarse" && i + 1 < argc &&
-               std::string(argv[i + 1]) == "arithmetic")
-        mg.coarse_coefficient = CoarseCoefficient::arithmetic, ++i;
-      else if (a == "--coarse" && i + 1 < argc && std::string(argv[i + 1]) == "harmonic")
-        mg.coarse_coefficient = CoarseCoefficient::harmonic, ++i;
-      else if (a == "--coarse" && i + 1 < argc && std::string(argv[i + 1]) == "geometric")
-        mg.coarse_coefficient = CoarseCoefficient::geometric, ++i;
-      else if (a == "--mg-precision" && i + 1 < argc &&
-               (std::string(argv[i + 1]) == "float" || std::string(argv[i + 1]) == "double"))
-        mg.single_precision = std::string(argv[++i]) == "float";
-      else if (a == "--smoother-degree" && i + 1 < argc)
-        mg.smoother_degree = std::stoul(argv[++i]);
-      else if (a == "--coarse-pore-ratio" && i + 1 < argc)
-        mg.coarse_pore_ratio = std::stod(argv[++i]);
-      else
-        {
-          if (root)
-            std::cerr << "usage: solidanode_bench [--n N] [--seed S] [--raw FILE] "
-                         "[--write-raw FILE] [--solver amg|mf] "
-                         "[--coarse arithmetic|harmonic|geometric] "
-                         "[--mg-precision float|double] [--smoother-degree K] "
-                         "[--coarse-pore-ratio R] [-- PETSC_OPTIONS]\n";
-          return 2;
-        }
-    }
+  BenchOptions o;
+  if (!parse_options(argc, argv, root, o))
+    return 2;
+  BenchFigures f;
+  f.ranks = dealii::Utilities::MPI::n_mpi_processes(comm);
 
   dealii::Timer total(comm, true);
   dealii::Timer t(comm, true);
   VoxelImage    image;
-  if (!raw.empty())
-    image = read_raw(raw, {{n, n, n}}, {{1e-6, 1e-6, 1e-6}}, {{0, 0, 0}},
+  if (!o.raw.empty())
+    image = read_raw(o.raw, {{o.n, o.n, o.n}}, {{1e-6, 1e-6, 1e-6}}, {{0, 0, 0}},
                      {{0, "pore"}, {1, "Si"}, {2, "LPSCl"}});
   else
-    image = benchmark_image(n, seed);
-  if (root && !write_raw_file.empty())
-    write_raw(image, write_raw_file);
-  const double t_image = t.wall_time();
+    image = benchmark_image(o.n, o.seed);
+  if (root && !o.write_raw_file.empty())
+    write_raw(image, o.write_raw_file);
+  f.t_image = t.wall_time();
 
   t.restart();
-  const bool mf = solver_name == "mf";
+  const bool mf = o.solver_name == "mf";
   // Geometric multigrid needs the level hierarchy of the p4est forest.
   dealii::parallel::distributed::Triangulation<3> tria(
     comm, dealii::Triangulation<3>::limit_level_difference_at_vertices,
     mf ? dealii::parallel::distributed::Triangulation<3>::construct_multigrid_hierarchy
        : dealii::parallel::distributed::Triangulation<3>::default_setting);
   create_voxel_mesh(image, tria);
-  const double t_mesh = t.wall_time();
+  f.t_mesh = t.wall_time();
 
   t.restart();
   const std::map<unsigned int, ElasticPhase> phases = {
@@ -195,83 +282,39 @@ int main(int argc, char **argv)
   std::unique_ptr<MFElasticitySolver> mf_solver;
   if (mf)
     mf_solver = std::make_unique<MFElasticitySolver>(tria, phases, SideCondition::free,
-                                                     TopCondition::pressure, settings, mg);
+                                                     TopCondition::pressure, settings, o.mg);
   else
     amg_solver = std::make_unique<ElasticitySolver>(tria, phases, SideCondition::free,
                                                     TopCondition::pressure, settings);
-  const double t_setup = t.wall_time();
+  f.t_setup = t.wall_time();
 
-  const SolveStatistics stats   = mf ? mf_solver->solve(load) : amg_solver->solve(load);
-  const double          t_total = total.wall_time();
+  f.stats   = mf ? mf_solver->solve(load) : amg_solver->solve(load);
+  f.t_total = total.wall_time();
 
   // Peak memory of the solve, before the STREAM arrays are allocated.
-  const double peak_memory = dealii::Utilities::MPI::sum(peak_rss_bytes(), comm);
-  const double matvec = mf ? mf_solver->time_operator_application(20)
-                           : amg_solver->time_matrix_vector_product(20);
-  const double ndofs  = double(mf ? mf_solver->n_dofs() : amg_solver->n_dofs());
+  f.peak_memory = dealii::Utilities::MPI::sum(peak_rss_bytes(), comm);
+  f.matvec      = mf ? mf_solver->time_operator_application(20)
+                     : amg_solver->time_matrix_vector_product(20);
+  f.ndofs       = double(mf ? mf_solver->n_dofs() : amg_solver->n_dofs());
   // Bytes one operator application must move at least. CSR: values +
   // column indices, row pointers, the input vector (read once at best) and
   // the output vector. Matrix-free: input vector, output read and written,
   // 8 vertex indices and two coefficients per cell.
-  const double matvec_bytes =
+  f.matvec_bytes =
     mf ? mf_solver->operator_bytes()
-       : amg_solver->n_matrix_nonzeros() * (8. + 4.) + ndofs * (4. + 8. + 8.);
-  const double stream = dealii::Utilities::MPI::sum(stream_triad(comm), comm);
+       : amg_solver->n_matrix_nonzeros() * (8. + 4.) + f.ndofs * (4. + 8. + 8.);
+  f.stream = dealii::Utilities::MPI::sum(stream_triad(comm), comm);
 
   const auto fractions = image.volume_fractions();
-  if (root)
+  f.voxels             = image.n_voxels();
+  f.si_fraction        = fractions.count(1) ? fractions.at(1) : 0.;
+  f.pore_fraction      = fractions.count(0) ? fractions.at(0) : 0.;
+  if (mf)
     {
-      std::printf("solidanode_bench n=%zu ranks=%u solver=%s: %zu voxels, Si %.3f, pores %.3f, "
-                  "%.0f DoFs\n",
-                  n, ranks, solver_name.c_str(), image.n_voxels(),
-                  fractions.count(1) ? fractions.at(1) : 0.,
-                  fractions.count(0) ? fractions.at(0) : 0., ndofs);
-      if (mf)
-        std::printf("  image %.2f s, mesh %.2f s, dofs+matrix-free %.2f s, rhs %.2f s, "
-                    "multigrid setup %.2f s (%u levels), solve %.2f s (%u CG its, %.3f s/it)\n",
-                    t_image, t_mesh, t_setup, stats.assemble_seconds, stats.setup_seconds,
-                    mf_solver->n_levels(), stats.solve_seconds, stats.iterations,
-                    stats.solve_seconds / std::max(1u, stats.iterations));
-      if (mf)
-        {
-          std::printf("  setup parts on rank 0:");
-          for (const auto &[what, seconds] : mf_solver->setup_timings())
-            std::printf(" %s %.2f s;", what.c_str(), seconds);
-          std::printf("\n");
-        }
-      else
-        std::printf("  image %.2f s, mesh %.2f s, dofs+sparsity %.2f s, assembly %.2f s, "
-                    "AMG setup %.2f s, solve %.2f s (%u CG its, %.3f s/it)\n",
-                    t_image, t_mesh, t_setup, stats.assemble_seconds, stats.setup_seconds,
-                    stats.solve_seconds, stats.iterations,
-                    stats.solve_seconds / std::max(1u, stats.iterations));
-      std::printf("  total %.2f s; peak memory %.2f GB over all ranks (%.0f bytes/DoF)\n",
-                  t_total, peak_memory / 1e9, peak_memory / ndofs);
-      std::printf("  matvec %.4f s, %.2f GB/s achieved vs STREAM triad %.2f GB/s: ratio %.2f\n",
-                  matvec, matvec_bytes / matvec / 1e9, stream / 1e9,
-                  matvec_bytes / matvec / stream);
-      Json j = Json::object();
-      j["n"] = static_cast<unsigned long long>(n);
-      j["ranks"] = ranks;
-      j["solver"] = solver_name;
-      j["dofs"] = ndofs;
-      j["si_fraction"] = fractions.count(1) ? fractions.at(1) : 0.;
-      j["total_s"] = t_total;
-      j["image_s"] = t_image;
-      j["mesh_s"] = t_mesh;
-      j["setup_s"] = t_setup;
-      j["assembly_s"] = stats.assemble_seconds;
-      j["preconditioner_setup_s"] = stats.setup_seconds;
-      j["solve_s"] = stats.solve_seconds;
-      j["iterations"] = stats.iterations;
-      j["relative_residual"] = stats.relative_residual;
-      j["peak_memory_bytes"] = peak_memory;
-      j["matvec_s"] = matvec;
-      j["matvec_bandwidth_ratio"] = matvec_bytes / matvec / stream;
-      if (mf)
-        for (const auto &[what, seconds] : mf_solver->setup_timings())
-          j["setup_parts_rank0_s"][what] = seconds;
-      std::printf("BENCH %s\n", j.dump(0).c_str());
+      f.mf_levels        = mf_solver->n_levels();
+      f.mf_setup_timings = mf_solver->setup_timings();
     }
+  if (root)
+    print_report(o, f);
   return 0;
 }

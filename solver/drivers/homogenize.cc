@@ -1,5 +1,4 @@
 #include <solver/drivers/homogenize.h>
-#include <solver/materials/isotropic.h>
 #include <solver/materials/phase_table.h>
 
 #include <mesh/image_import.h>
@@ -11,19 +10,18 @@
 #include <solver/transport/conduction.h>
 #include <solver/elasticity/elastic_krylov.h>
 #include <solver/elasticity/elasticity.h>
+#include <solver/elasticity/voxel_integrals.h>
 #include <base/errors.h>
 #include <solver/input/homogenize_config.h>
 #include <solver/drivers/run.h>
 
 #include <deal.II/base/function.h>
-#include <deal.II/base/quadrature_lib.h>
 #include <deal.II/base/symmetric_tensor.h>
 #include <deal.II/distributed/tria.h>
 #include <deal.II/dofs/dof_handler.h>
 #include <deal.II/dofs/dof_tools.h>
 #include <deal.II/fe/fe_q.h>
 #include <deal.II/fe/fe_system.h>
-#include <deal.II/fe/fe_values.h>
 #include <deal.II/lac/affine_constraints.h>
 #include <deal.II/lac/dynamic_sparsity_pattern.h>
 #include <deal.II/lac/full_matrix.h>
@@ -35,11 +33,11 @@
 #include <petscksp.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <limits>
+#include <memory>
 #include <sstream>
 
 namespace solidanode
@@ -204,6 +202,97 @@ namespace solidanode
     return result;
   }
 
+  namespace
+  {
+    /// The six unit macroscopic strains, in Voigt order xx yy zz yz xz xy.
+    std::array<Tensor<2, 3>, 6> unit_macro_strains()
+    {
+      std::array<Tensor<2, 3>, 6> strains;
+      for (unsigned int k = 0; k < 3; ++k)
+        strains[k][k][k] = 1.;
+      const unsigned int pairs[3][2] = {{1, 2}, {0, 2}, {0, 1}}; // yz, xz, xy
+      for (unsigned int k = 0; k < 3; ++k)
+        {
+          strains[3 + k][pairs[k][0]][pairs[k][1]] = 0.5;
+          strains[3 + k][pairs[k][1]][pairs[k][0]] = 0.5;
+        }
+      return strains;
+    }
+
+    /// KUBC: u = E x on the whole boundary.
+    AffineConstraints<double> kubc_constraints(const DoFHandler<3> &dof_handler,
+                                               const IndexSet &relevant, const Tensor<2, 3> &E)
+    {
+      AffineConstraints<double> c(relevant);
+      const MacroDisplacement   f(E);
+      for (types::boundary_id b = 0; b < 6; ++b)
+        VectorTools::interpolate_boundary_values(dof_handler, b, f, c);
+      c.close();
+      return c;
+    }
+
+    /// Element matrix lambda K_lambda + mu K_mu of the phase @p id.
+    void element_matrix(const VoxelIntegrals &element,
+                        const std::map<unsigned int, ElasticPhase> &phases, unsigned int id,
+                        FullMatrix<double> &cell_matrix)
+    {
+      const Lame m(phases.at(id));
+      for (unsigned int i = 0; i < cell_matrix.m(); ++i)
+        for (unsigned int j = 0; j < cell_matrix.n(); ++j)
+          cell_matrix(i, j) = m.lambda * element.K_lambda(i, j) + m.mu * element.K_mu(i, j);
+    }
+
+    /// Volume average of the stress of the displacement @p ghosted, Voigt
+    /// order, summed over the ranks (all voxels have the same volume).
+    std::array<double, 6> mean_stress(const DoFHandler<3> &dof_handler, const VoxelIntegrals *element,
+                                      const std::map<unsigned int, ElasticPhase> &phases,
+                                      const PETScWrappers::MPI::Vector &ghosted, MPI_Comm comm)
+    {
+      const unsigned int                   n = dof_handler.get_fe().n_dofs_per_cell();
+      std::vector<types::global_dof_index> dofs(n);
+      SymmetricTensor<2, 3>                mean;
+      for (const auto &cell : dof_handler.active_cell_iterators())
+        if (cell->is_locally_owned())
+          {
+            cell->get_dof_indices(dofs);
+            SymmetricTensor<2, 3> eps;
+            for (unsigned int i = 0; i < n; ++i)
+              eps += ghosted(dofs[i]) * element->mean_strain[i];
+            const Lame m(phases.at(cell->material_id()));
+            mean += m.lambda * trace(eps) * unit_symmetric_tensor<3>() + 2. * m.mu * eps;
+          }
+      const double N = static_cast<double>(dof_handler.get_triangulation().n_global_active_cells());
+      const double voigt[6] = {mean[0][0], mean[1][1], mean[2][2],
+                               mean[1][2], mean[0][2], mean[0][1]};
+      std::array<double, 6> result;
+      for (unsigned int i = 0; i < 6; ++i)
+        result[i] = Utilities::MPI::sum(voigt[i], comm) / N;
+      return result;
+    }
+
+    /// Asymmetry and the isotropic estimates (Voigt averages) of result.C.
+    void isotropic_estimates(StiffnessResult &result)
+    {
+      const auto &C = result.C;
+      double max_c = 0., max_diff = 0.;
+      for (unsigned int i = 0; i < 6; ++i)
+        for (unsigned int j = 0; j < 6; ++j)
+          {
+            max_c    = std::max(max_c, std::abs(C[i][j]));
+            max_diff = std::max(max_diff, std::abs(C[i][j] - C[j][i]));
+          }
+      result.asymmetry = max_c > 0. ? max_diff / max_c : 0.;
+      const double d = C[0][0] + C[1][1] + C[2][2];
+      const double o = C[0][1] + C[0][2] + C[1][2];
+      const double s = C[3][3] + C[4][4] + C[5][5];
+      result.bulk    = (d + 2. * o) / 9.;
+      result.shear   = (d - o + 3. * s) / 15.;
+      result.E       = 9. * result.bulk * result.shear / (3. * result.bulk + result.shear);
+      result.nu      = (3. * result.bulk - 2. * result.shear) /
+                  (2. * (3. * result.bulk + result.shear));
+    }
+  } // namespace
+
   StiffnessResult
   homogenize_stiffness(const VoxelImage &image,
                        const std::map<unsigned int, ElasticPhase> &phases,
@@ -218,65 +307,19 @@ namespace solidanode
     IndexSet       relevant;
     DoFTools::extract_locally_relevant_dofs(dof_handler, relevant);
 
-    // Unit element of one voxel (as in solver/elasticity/elasticity.cc).
-    const unsigned int n = fe.n_dofs_per_cell();
-    FullMatrix<double> K_lambda(n, n), K_mu(n, n);
-    std::vector<SymmetricTensor<2, 3>> B(n);
-    {
-      const QGauss<3> q(2);
-      FEValues<3>     fv(fe, q, update_gradients | update_JxW_values);
-      const FEValuesExtractors::Vector u(0);
-      for (const auto &cell : dof_handler.active_cell_iterators())
-        if (cell->is_locally_owned())
-          {
-            fv.reinit(cell);
-            double volume = 0.;
-            for (unsigned int k = 0; k < q.size(); ++k)
-              {
-                const double w = fv.JxW(k);
-                volume += w;
-                for (unsigned int i = 0; i < n; ++i)
-                  {
-                    B[i] += fv[u].symmetric_gradient(i, k) * w;
-                    for (unsigned int j = 0; j < n; ++j)
-                      {
-                        K_lambda(i, j) +=
-                          fv[u].divergence(i, k) * fv[u].divergence(j, k) * w;
-                        K_mu(i, j) += 2. * (fv[u].symmetric_gradient(i, k) *
-                                            fv[u].symmetric_gradient(j, k)) * w;
-                      }
-                  }
-              }
-            for (auto &b : B)
-              b /= volume;
-            break;
-          }
-    }
-    auto lame = [&](unsigned int id) {
-      const ElasticPhase &p = phases.at(id);
-      return std::make_pair(isotropic::lambda(p.E, p.nu), isotropic::shear_modulus(p.E, p.nu));
-    };
-
-    auto make_constraints = [&](const Tensor<2, 3> &E) {
-      AffineConstraints<double> c(relevant);
-      const MacroDisplacement   f(E);
-      for (types::boundary_id b = 0; b < 6; ++b)
-        VectorTools::interpolate_boundary_values(dof_handler, b, f, c);
-      c.close();
-      return c;
-    };
-    std::array<Tensor<2, 3>, 6> strains;
-    for (unsigned int k = 0; k < 3; ++k)
-      strains[k][k][k] = 1.;
-    const unsigned int pairs[3][2] = {{1, 2}, {0, 2}, {0, 1}}; // yz, xz, xy
-    for (unsigned int k = 0; k < 3; ++k)
-      {
-        strains[3 + k][pairs[k][0]][pairs[k][1]] = 0.5;
-        strains[3 + k][pairs[k][1]][pairs[k][0]] = 0.5;
-      }
+    // Unit element of one voxel (as ElasticitySolver).
+    std::unique_ptr<VoxelIntegrals> element;
+    for (const auto &cell : dof_handler.active_cell_iterators())
+      if (cell->is_locally_owned())
+        {
+          element = std::make_unique<VoxelIntegrals>(fe, cell);
+          break;
+        }
+    const std::array<Tensor<2, 3>, 6> strains = unit_macro_strains();
 
     // The matrix is the same for all six cases (same constrained DoFs).
-    const AffineConstraints<double> c0 = make_constraints(strains[0]);
+    const unsigned int              n  = fe.n_dofs_per_cell();
+    const AffineConstraints<double> c0 = kubc_constraints(dof_handler, relevant, strains[0]);
     DynamicSparsityPattern dsp(relevant);
     DoFTools::make_sparsity_pattern(dof_handler, dsp, c0, false);
     SparsityTools::distribute_sparsity_pattern(dsp, owned, comm, relevant);
@@ -285,16 +328,10 @@ namespace solidanode
     check_petsc(MatSetBlockSize(matrix.petsc_matrix(), 3), "MatSetBlockSize");
     FullMatrix<double>                   cell_matrix(n, n);
     std::vector<types::global_dof_index> dofs(n);
-    auto element_matrix = [&](unsigned int id) {
-      const auto [lambda, mu] = lame(id);
-      for (unsigned int i = 0; i < n; ++i)
-        for (unsigned int j = 0; j < n; ++j)
-          cell_matrix(i, j) = lambda * K_lambda(i, j) + mu * K_mu(i, j);
-    };
     for (const auto &cell : dof_handler.active_cell_iterators())
       if (cell->is_locally_owned())
         {
-          element_matrix(cell->material_id());
+          element_matrix(*element, phases, cell->material_id(), cell_matrix);
           cell->get_dof_indices(dofs);
           c0.distribute_local_to_global(cell_matrix, dofs, matrix);
         }
@@ -304,70 +341,38 @@ namespace solidanode
     const ElasticKrylov krylov(dof_handler, owned, matrix, settings,
                                /*nonzero_initial_guess=*/false);
     const KSP           ksp = krylov.ksp();
+    PETScWrappers::MPI::Vector rhs(owned, comm), solution(owned, comm),
+      ghosted(owned, relevant, comm);
+    Vector<double> cell_rhs(n);
+    for (unsigned int k = 0; k < 6; ++k)
       {
-        PETScWrappers::MPI::Vector rhs(owned, comm), solution(owned, comm),
-          ghosted(owned, relevant, comm);
-        Vector<double> cell_rhs(n);
-        for (unsigned int k = 0; k < 6; ++k)
-          {
-            const AffineConstraints<double> c = make_constraints(strains[k]);
-            rhs = 0;
-            for (const auto &cell : dof_handler.active_cell_iterators())
-              if (cell->is_locally_owned())
-                {
-                  element_matrix(cell->material_id());
-                  cell_rhs = 0;
-                  cell->get_dof_indices(dofs);
-                  c.distribute_local_to_global(cell_rhs, dofs, rhs, cell_matrix);
-                }
-            rhs.compress(VectorOperation::add);
-            solution = 0;
-            check_petsc(KSPSolve(ksp, rhs, solution), "KSPSolve");
-            KSPConvergedReason reason;
-            KSPGetConvergedReason(ksp, &reason);
-            if (reason < 0)
-              throw CollectiveError("effective stiffness: linear solver did not converge "
-                                    "(PETSc reason " + std::to_string(reason) + ")");
-            c.distribute(solution);
-            ghosted = solution;
-
-            // Volume average of the stress (all voxels have the same volume).
-            SymmetricTensor<2, 3> mean;
-            for (const auto &cell : dof_handler.active_cell_iterators())
-              if (cell->is_locally_owned())
-                {
-                  cell->get_dof_indices(dofs);
-                  SymmetricTensor<2, 3> eps;
-                  for (unsigned int i = 0; i < n; ++i)
-                    eps += ghosted(dofs[i]) * B[i];
-                  const auto [lambda, mu] = lame(cell->material_id());
-                  mean += lambda * trace(eps) * unit_symmetric_tensor<3>() + 2. * mu * eps;
-                }
-            const double N = static_cast<double>(tria.n_global_active_cells());
-            const double voigt[6] = {mean[0][0], mean[1][1], mean[2][2],
-                                     mean[1][2], mean[0][2], mean[0][1]};
-            for (unsigned int i = 0; i < 6; ++i)
-              result.C[i][k] = Utilities::MPI::sum(voigt[i], comm) / N;
-          }
+        // Right-hand side of the prescribed boundary values.
+        const AffineConstraints<double> c = kubc_constraints(dof_handler, relevant, strains[k]);
+        rhs = 0;
+        for (const auto &cell : dof_handler.active_cell_iterators())
+          if (cell->is_locally_owned())
+            {
+              element_matrix(*element, phases, cell->material_id(), cell_matrix);
+              cell_rhs = 0;
+              cell->get_dof_indices(dofs);
+              c.distribute_local_to_global(cell_rhs, dofs, rhs, cell_matrix);
+            }
+        rhs.compress(VectorOperation::add);
+        solution = 0;
+        check_petsc(KSPSolve(ksp, rhs, solution), "KSPSolve");
+        KSPConvergedReason reason;
+        KSPGetConvergedReason(ksp, &reason);
+        if (reason < 0)
+          throw CollectiveError("effective stiffness: linear solver did not converge "
+                                "(PETSc reason " + std::to_string(reason) + ")");
+        c.distribute(solution);
+        ghosted = solution;
+        const std::array<double, 6> column =
+          mean_stress(dof_handler, element.get(), phases, ghosted, comm);
+        for (unsigned int i = 0; i < 6; ++i)
+          result.C[i][k] = column[i];
       }
-
-    const auto &C = result.C;
-    double max_c = 0., max_diff = 0.;
-    for (unsigned int i = 0; i < 6; ++i)
-      for (unsigned int j = 0; j < 6; ++j)
-        {
-          max_c    = std::max(max_c, std::abs(C[i][j]));
-          max_diff = std::max(max_diff, std::abs(C[i][j] - C[j][i]));
-        }
-    result.asymmetry = max_c > 0. ? max_diff / max_c : 0.;
-    const double d = C[0][0] + C[1][1] + C[2][2];
-    const double o = C[0][1] + C[0][2] + C[1][2];
-    const double s = C[3][3] + C[4][4] + C[5][5];
-    result.bulk    = (d + 2. * o) / 9.;
-    result.shear   = (d - o + 3. * s) / 15.;
-    result.E       = 9. * result.bulk * result.shear / (3. * result.bulk + result.shear);
-    result.nu      = (3. * result.bulk - 2. * result.shear) /
-                (2. * (3. * result.bulk + result.shear));
+    isotropic_estimates(result);
     return result;
   }
 
@@ -431,6 +436,214 @@ namespace solidanode
       j["octants"] = v;
       return j;
     }
+
+    /// The effective conductivities of every network on the whole image.
+    void report_conductivities(const HomogenizeSpec &spec, const VoxelImage &image,
+                               const LinearSolverSettings &settings, MPI_Comm comm,
+                               const std::string &dir, Json &json, std::ostringstream &table,
+                               std::vector<NetworkResult> &full_results)
+    {
+      Json nets = Json::array();
+      for (const auto &net : spec.networks)
+        {
+          const NetworkResult r = homogenize_conduction(
+            image, net.name, net.conductivities, net.reference, spec.directions,
+            spec.insulator_ratio, settings, comm, spec.write_fields ? dir : std::string());
+          full_results.push_back(r);
+          Json j = Json::object();
+          j["name"]                   = r.name;
+          j["reference_phase"]        = r.reference_phase;
+          j["sigma_0_S_per_m"]        = r.sigma_0;
+          j["volume_fraction"]        = r.volume_fraction;
+          j["insulator_ratio"]        = spec.insulator_ratio;
+          Json &cond = j["conductivities_S_per_m"] = Json::object();
+          for (const auto &[p, s] : net.conductivities)
+            cond[p] = s;
+          // Filled first, inserted after: references into j would dangle.
+          Json se = Json::object(), tau = Json::object(), rel = Json::object(),
+               cons = Json::object();
+          table << "network " << r.name << ": volume fraction " << r.volume_fraction
+                << ", sigma_0 = " << r.sigma_0 << " S/m (" << r.reference_phase << ")\n";
+          for (const unsigned int d : spec.directions)
+            {
+              se[axis_name(d)]   = r.sigma_eff[d];
+              tau[axis_name(d)]  = r.tortuosity[d];
+              rel[axis_name(d)]  = r.sigma_eff[d] / r.sigma_0;
+              cons[axis_name(d)] = r.conservation_error[d];
+              table << "  " << axis_name(d) << ": sigma_eff = " << r.sigma_eff[d]
+                    << " S/m (" << r.sigma_eff[d] / r.sigma_0 << " sigma_0), tortuosity factor "
+                    << r.tortuosity[d] << ", " << r.iterations[d] << " CG iterations\n";
+            }
+          j["sigma_eff_S_per_m"]      = se;
+          j["tortuosity_factor"]      = tau;
+          j["sigma_eff_over_sigma_0"] = rel;
+          j["current_balance_error"]  = cons;
+          if (spec.write_fields)
+            j["current_density_file"] = "current_" + r.name + ".pvtu";
+          nets.push_back(j);
+        }
+      json["networks"] = nets;
+    }
+
+    /// Effective swelling strain: the composite with these eigenstrains and
+    /// no macroscopic stress (symmetry planes x0, y0, z0, the other faces
+    /// traction free); strain = mean face displacement / length.
+    void report_swelling(const CaseConfig &config, const HomogenizeSpec &spec,
+                         const VoxelImage                           &image,
+                         const std::map<unsigned int, ElasticPhase> &phases,
+                         const LinearSolverSettings &settings, MPI_Comm comm, Json &json,
+                         std::ostringstream &table)
+    {
+      parallel::distributed::Triangulation<3> tria(comm);
+      create_voxel_mesh(image, tria);
+      ElasticitySolver solver(tria, phases, SideCondition::free, TopCondition::free,
+                              settings);
+      LoadState load;
+      for (const auto &[phase, eps] : spec.swelling)
+        {
+          bool found = false;
+          for (const auto &[label, p] : phases)
+            if (p.name == phase)
+              {
+                load.eigenstrain[label] = eps;
+                found                   = true;
+              }
+          if (!found)
+            throw CollectiveError(config.file + ": homogenize.swelling names phase '" +
+                                  phase + "', which the image does not contain");
+        }
+      solver.solve(load);
+      const auto ext = image.extent();
+      Json       sw  = Json::object();
+      Json       eig = Json::object(), eff = Json::object();
+      for (const auto &[phase, eps] : spec.swelling)
+        eig[phase] = eps;
+      double volumetric = 0.;
+      table << "effective swelling strain (stress-free composite):";
+      for (unsigned int d = 0; d < 3; ++d)
+        {
+          const unsigned int face   = 2 * d + 1; // x_max, y_max, top
+          const double       strain = solver.mean_face_displacement(face, d) / ext[d];
+          eff[axis_name(d)]         = strain;
+          volumetric += strain;
+          table << " " << axis_name(d) << " " << strain;
+        }
+      table << ", volumetric " << volumetric << "\n";
+      sw["phase_eigenstrain"]           = eig;
+      sw["effective_strain"]            = eff;
+      sw["effective_volumetric_strain"] = volumetric;
+      sw["boundary_conditions"] =
+        "symmetry planes x0, y0, z0; other faces traction free (no macroscopic stress)";
+      json["swelling"] = sw;
+    }
+
+    /// The effective stiffness under KUBC; returns its Young's modulus.
+    double report_stiffness(const VoxelImage &image,
+                            const std::map<unsigned int, ElasticPhase> &phases,
+                            const LinearSolverSettings &settings, MPI_Comm comm, Json &json,
+                            std::ostringstream &table)
+    {
+      const StiffnessResult s = homogenize_stiffness(image, phases, settings, comm);
+      Json e = Json::object();
+      e["boundary_conditions"] =
+        "KUBC (u = E x on the whole boundary): an upper bound of the RVE stiffness";
+      Json C = Json::array();
+      for (const auto &row : s.C)
+        {
+          Json r = Json::array();
+          for (double x : row)
+            r.push_back(x);
+          C.push_back(r);
+        }
+      e["C_voigt_Pa"]       = C;
+      e["bulk_modulus_Pa"]  = s.bulk;
+      e["shear_modulus_Pa"] = s.shear;
+      e["E_Pa"]             = s.E;
+      e["nu"]               = s.nu;
+      e["asymmetry"]        = s.asymmetry;
+      json["elasticity"]    = e;
+      table << "stiffness (KUBC, upper bound): E = " << s.E / 1e9 << " GPa, nu = " << s.nu
+            << ", K = " << s.bulk / 1e9 << " GPa, G = " << s.shear / 1e9
+            << " GPa, asymmetry " << s.asymmetry << "\n";
+      return s.E;
+    }
+
+    /// Sizing advice: the same solves on the 8 octants.
+    void report_sizing(const HomogenizeSpec &spec, const VoxelImage &image,
+                       const std::map<unsigned int, ElasticPhase> &phases,
+                       const LinearSolverSettings &settings, MPI_Comm comm,
+                       const std::vector<NetworkResult> &full_results, double full_E,
+                       Json &json, std::ostringstream &table)
+    {
+      const std::vector<VoxelImage> parts = octants(image);
+      Json sz = Json::object();
+      sz["method"] =
+        "the same solves on the 8 octant sub-volumes (half the box per direction); "
+        "relative_std = population std / mean of the 8 values";
+      Json dims = Json::array();
+      for (unsigned int d = 0; d < 3; ++d)
+        dims.push_back(static_cast<double>(parts[0].dims[d]));
+      sz["octant_dims"] = dims;
+      sz["tolerance"]   = spec.sizing_tolerance;
+      double worst      = 0.;
+      std::string worst_what;
+      table << "sizing: 8 octants of " << parts[0].dims[0] << "x" << parts[0].dims[1]
+            << "x" << parts[0].dims[2] << " voxels (mean, min, max, relative std; full box)\n";
+      auto note = [&](const Spread &sp, const std::string &what) {
+        if (sp.relative_std >= worst)
+          {
+            worst      = sp.relative_std;
+            worst_what = what;
+          }
+      };
+      Json snets = Json::object();
+      for (std::size_t n = 0; n < spec.networks.size(); ++n)
+        {
+          const auto &net = spec.networks[n];
+          std::vector<NetworkResult> rs;
+          for (const VoxelImage &part : parts)
+            rs.push_back(homogenize_conduction(part, net.name, net.conductivities,
+                                               net.reference, spec.directions,
+                                               spec.insulator_ratio, settings, comm));
+          Json sn = Json::object();
+          for (const unsigned int d : spec.directions)
+            {
+              std::vector<double> v;
+              for (const auto &r : rs)
+                v.push_back(r.sigma_eff[d]);
+              const Spread sp = spread_of(v);
+              const double full = full_results[n].sigma_eff[d];
+              sn[axis_name(d)]  = spread_json(sp, full);
+              const std::string what = "sigma_eff " + net.name + " " + axis_name(d);
+              note(sp, what);
+              table << "  " << what << ": " << sp.mean << ", " << sp.min << ", " << sp.max
+                    << " S/m, " << 100. * sp.relative_std << " %; " << full << " S/m\n";
+            }
+          snets[net.name] = sn;
+        }
+      sz["sigma_eff_S_per_m"] = snets;
+      if (spec.elasticity)
+        {
+          std::vector<double> v;
+          for (const VoxelImage &part : parts)
+            v.push_back(homogenize_stiffness(part, phases, settings, comm).E);
+          const Spread sp = spread_of(v);
+          sz["E_Pa"]      = spread_json(sp, full_E);
+          note(sp, "E");
+          table << "  E: " << sp.mean / 1e9 << ", " << sp.min / 1e9 << ", "
+                << sp.max / 1e9 << " GPa, " << 100. * sp.relative_std << " %; "
+                << full_E / 1e9 << " GPa\n";
+        }
+      const bool ok         = worst < spec.sizing_tolerance;
+      sz["max_relative_std"] = worst;
+      sz["representative"]  = ok;
+      json["sizing"]        = sz;
+      table << (ok ? "sizing: the domain looks representative: "
+                   : "sizing: the domain is NOT representative: ")
+            << "largest octant relative std " << 100. * worst << " % (" << worst_what
+            << ") " << (ok ? "< " : ">= ") << 100. * spec.sizing_tolerance << " %"
+            << (ok ? "\n" : "; use a larger box (or average several seeds)\n");
+    }
   } // namespace
 
   void run_homogenize(const CaseConfig &config, const std::string &output_directory,
@@ -462,200 +675,20 @@ namespace solidanode
       vf[image.phase_names.count(label) ? image.phase_names.at(label)
                                         : std::to_string(label)] = f;
     json["volume_fractions"] = vf;
-    Json nets = Json::array();
     std::ostringstream table;
     table.precision(5);
     std::vector<NetworkResult> full_results;
-    for (const auto &net : spec.networks)
-      {
-        const NetworkResult r = homogenize_conduction(
-          image, net.name, net.conductivities, net.reference, spec.directions,
-          spec.insulator_ratio, settings, comm, spec.write_fields ? dir : std::string());
-        full_results.push_back(r);
-        Json j = Json::object();
-        j["name"]                   = r.name;
-        j["reference_phase"]        = r.reference_phase;
-        j["sigma_0_S_per_m"]        = r.sigma_0;
-        j["volume_fraction"]        = r.volume_fraction;
-        j["insulator_ratio"]        = spec.insulator_ratio;
-        Json &cond = j["conductivities_S_per_m"] = Json::object();
-        for (const auto &[p, s] : net.conductivities)
-          cond[p] = s;
-        // Filled first, inserted after: references into j would dangle.
-        Json se = Json::object(), tau = Json::object(), rel = Json::object(),
-             cons = Json::object();
-        table << "network " << r.name << ": volume fraction " << r.volume_fraction
-              << ", sigma_0 = " << r.sigma_0 << " S/m (" << r.reference_phase << ")\n";
-        for (const unsigned int d : spec.directions)
-          {
-            se[axis_name(d)]   = r.sigma_eff[d];
-            tau[axis_name(d)]  = r.tortuosity[d];
-            rel[axis_name(d)]  = r.sigma_eff[d] / r.sigma_0;
-            cons[axis_name(d)] = r.conservation_error[d];
-            table << "  " << axis_name(d) << ": sigma_eff = " << r.sigma_eff[d]
-                  << " S/m (" << r.sigma_eff[d] / r.sigma_0 << " sigma_0), tortuosity factor "
-                  << r.tortuosity[d] << ", " << r.iterations[d] << " CG iterations\n";
-          }
-        j["sigma_eff_S_per_m"]      = se;
-        j["tortuosity_factor"]      = tau;
-        j["sigma_eff_over_sigma_0"] = rel;
-        j["current_balance_error"]  = cons;
-        if (spec.write_fields)
-          j["current_density_file"] = "current_" + r.name + ".pvtu";
-        nets.push_back(j);
-      }
-    json["networks"] = nets;
+    report_conductivities(spec, image, settings, comm, dir, json, table, full_results);
     std::map<unsigned int, ElasticPhase> phases;
     double full_E = 0.;
     if (spec.elasticity || !spec.swelling.empty())
-      {
-        phases = PhaseTable(config, image).elastic_phases();
-      }
+      phases = PhaseTable(config, image).elastic_phases();
     if (!spec.swelling.empty())
-      {
-        // Effective swelling strain: the composite with these eigenstrains
-        // and no macroscopic stress (symmetry planes x0, y0, z0, the other
-        // faces traction free); strain = mean face displacement / length.
-        parallel::distributed::Triangulation<3> tria(comm);
-        create_voxel_mesh(image, tria);
-        ElasticitySolver solver(tria, phases, SideCondition::free, TopCondition::free,
-                                settings);
-        LoadState load;
-        for (const auto &[phase, eps] : spec.swelling)
-          {
-            bool found = false;
-            for (const auto &[label, p] : phases)
-              if (p.name == phase)
-                {
-                  load.eigenstrain[label] = eps;
-                  found                   = true;
-                }
-            if (!found)
-              throw CollectiveError(config.file + ": homogenize.swelling names phase '" +
-                                    phase + "', which the image does not contain");
-          }
-        solver.solve(load);
-        const auto ext = image.extent();
-        Json       sw  = Json::object();
-        Json       eig = Json::object(), eff = Json::object();
-        for (const auto &[phase, eps] : spec.swelling)
-          eig[phase] = eps;
-        double volumetric = 0.;
-        table << "effective swelling strain (stress-free composite):";
-        for (unsigned int d = 0; d < 3; ++d)
-          {
-            const unsigned int face   = 2 * d + 1; // x_max, y_max, top
-            const double       strain = solver.mean_face_displacement(face, d) / ext[d];
-            eff[axis_name(d)]         = strain;
-            volumetric += strain;
-            table << " " << axis_name(d) << " " << strain;
-          }
-        table << ", volumetric " << volumetric << "\n";
-        sw["phase_eigenstrain"]           = eig;
-        sw["effective_strain"]            = eff;
-        sw["effective_volumetric_strain"] = volumetric;
-        sw["boundary_conditions"] =
-          "symmetry planes x0, y0, z0; other faces traction free (no macroscopic stress)";
-        json["swelling"] = sw;
-      }
+      report_swelling(config, spec, image, phases, settings, comm, json, table);
     if (spec.elasticity)
-      {
-        const StiffnessResult s = homogenize_stiffness(image, phases, settings, comm);
-        full_E                  = s.E;
-        Json e = Json::object();
-        e["boundary_conditions"] =
-          "KUBC (u = E x on the whole boundary): an upper bound of the RVE stiffness";
-        Json C = Json::array();
-        for (const auto &row : s.C)
-          {
-            Json r = Json::array();
-            for (double x : row)
-              r.push_back(x);
-            C.push_back(r);
-          }
-        e["C_voigt_Pa"]       = C;
-        e["bulk_modulus_Pa"]  = s.bulk;
-        e["shear_modulus_Pa"] = s.shear;
-        e["E_Pa"]             = s.E;
-        e["nu"]               = s.nu;
-        e["asymmetry"]        = s.asymmetry;
-        json["elasticity"]    = e;
-        table << "stiffness (KUBC, upper bound): E = " << s.E / 1e9 << " GPa, nu = " << s.nu
-              << ", K = " << s.bulk / 1e9 << " GPa, G = " << s.shear / 1e9
-              << " GPa, asymmetry " << s.asymmetry << "\n";
-      }
+      full_E = report_stiffness(image, phases, settings, comm, json, table);
     if (spec.sizing)
-      {
-        // Sizing advice: the same solves on the 8 octants.
-        const std::vector<VoxelImage> parts = octants(image);
-        Json sz = Json::object();
-        sz["method"] =
-          "the same solves on the 8 octant sub-volumes (half the box per direction); "
-          "relative_std = population std / mean of the 8 values";
-        Json dims = Json::array();
-        for (unsigned int d = 0; d < 3; ++d)
-          dims.push_back(static_cast<double>(parts[0].dims[d]));
-        sz["octant_dims"] = dims;
-        sz["tolerance"]   = spec.sizing_tolerance;
-        double worst      = 0.;
-        std::string worst_what;
-        table << "sizing: 8 octants of " << parts[0].dims[0] << "x" << parts[0].dims[1]
-              << "x" << parts[0].dims[2] << " voxels (mean, min, max, relative std; full box)\n";
-        auto note = [&](const Spread &sp, const std::string &what) {
-          if (sp.relative_std >= worst)
-            {
-              worst      = sp.relative_std;
-              worst_what = what;
-            }
-        };
-        Json snets = Json::object();
-        for (std::size_t n = 0; n < spec.networks.size(); ++n)
-          {
-            const auto &net = spec.networks[n];
-            std::vector<NetworkResult> rs;
-            for (const VoxelImage &part : parts)
-              rs.push_back(homogenize_conduction(part, net.name, net.conductivities,
-                                                 net.reference, spec.directions,
-                                                 spec.insulator_ratio, settings, comm));
-            Json sn = Json::object();
-            for (const unsigned int d : spec.directions)
-              {
-                std::vector<double> v;
-                for (const auto &r : rs)
-                  v.push_back(r.sigma_eff[d]);
-                const Spread sp = spread_of(v);
-                const double full = full_results[n].sigma_eff[d];
-                sn[axis_name(d)]  = spread_json(sp, full);
-                const std::string what = "sigma_eff " + net.name + " " + axis_name(d);
-                note(sp, what);
-                table << "  " << what << ": " << sp.mean << ", " << sp.min << ", " << sp.max
-                      << " S/m, " << 100. * sp.relative_std << " %; " << full << " S/m\n";
-              }
-            snets[net.name] = sn;
-          }
-        sz["sigma_eff_S_per_m"] = snets;
-        if (spec.elasticity)
-          {
-            std::vector<double> v;
-            for (const VoxelImage &part : parts)
-              v.push_back(homogenize_stiffness(part, phases, settings, comm).E);
-            const Spread sp = spread_of(v);
-            sz["E_Pa"]      = spread_json(sp, full_E);
-            note(sp, "E");
-            table << "  E: " << sp.mean / 1e9 << ", " << sp.min / 1e9 << ", "
-                  << sp.max / 1e9 << " GPa, " << 100. * sp.relative_std << " %; "
-                  << full_E / 1e9 << " GPa\n";
-          }
-        const bool ok         = worst < spec.sizing_tolerance;
-        sz["max_relative_std"] = worst;
-        sz["representative"]  = ok;
-        json["sizing"]        = sz;
-        table << (ok ? "sizing: the domain looks representative: "
-                     : "sizing: the domain is NOT representative: ")
-              << "largest octant relative std " << 100. * worst << " % (" << worst_what
-              << ") " << (ok ? "< " : ">= ") << 100. * spec.sizing_tolerance << " %"
-              << (ok ? "\n" : "; use a larger box (or average several seeds)\n");
-      }
+      report_sizing(spec, image, phases, settings, comm, full_results, full_E, json, table);
     if (root)
       {
         const std::string path = (std::filesystem::path(dir) / "homogenize.json").string();

@@ -16,6 +16,31 @@ namespace solidanode
                                std::to_string(ierr) + ")");
   }
 
+  PC setup_cg_gamg(KSP ksp, Mat matrix, const LinearSolverSettings &settings,
+                   bool nonzero_initial_guess)
+  {
+    check_petsc(KSPSetOperators(ksp, matrix, matrix), "KSPSetOperators");
+    check_petsc(KSPSetType(ksp, KSPCG), "KSPSetType");
+    check_petsc(KSPSetNormType(ksp, KSP_NORM_UNPRECONDITIONED), "KSPSetNormType");
+    check_petsc(KSPSetTolerances(ksp, settings.relative_tolerance, 1e-300, PETSC_DEFAULT,
+                                 settings.max_iterations),
+                "KSPSetTolerances");
+    if (nonzero_initial_guess)
+      check_petsc(KSPSetInitialGuessNonzero(ksp, PETSC_TRUE), "KSPSetInitialGuessNonzero");
+    PC pc;
+    check_petsc(KSPGetPC(ksp, &pc), "KSPGetPC");
+    check_petsc(PCSetType(pc, PCGAMG), "PCSetType");
+    return pc;
+  }
+
+  void apply_petsc_options(KSP ksp, const LinearSolverSettings &settings)
+  {
+    if (!settings.petsc_options.empty())
+      check_petsc(PetscOptionsInsertString(nullptr, settings.petsc_options.c_str()),
+                  "PetscOptionsInsertString (solver.petsc_options)");
+    check_petsc(KSPSetFromOptions(ksp), "KSPSetFromOptions");
+  }
+
   ElasticKrylov::ElasticKrylov(const DoFHandler<3> &dof_handler, const IndexSet &owned,
                                PETScWrappers::MPI::SparseMatrix &matrix,
                                const LinearSolverSettings &settings,
@@ -25,20 +50,8 @@ namespace solidanode
     try
       {
         check_petsc(KSPCreate(comm, &ksp_), "KSPCreate");
-        check_petsc(KSPSetOperators(ksp_, matrix.petsc_matrix(), matrix.petsc_matrix()),
-                    "KSPSetOperators");
-        check_petsc(KSPSetType(ksp_, KSPCG), "KSPSetType");
-        check_petsc(KSPSetNormType(ksp_, KSP_NORM_UNPRECONDITIONED), "KSPSetNormType");
-        // Relative tolerance only: the absolute one never stops CG early.
-        check_petsc(KSPSetTolerances(ksp_, settings.relative_tolerance, 1e-300,
-                                     PETSC_DEFAULT, settings.max_iterations),
-                    "KSPSetTolerances");
-        if (nonzero_initial_guess)
-          check_petsc(KSPSetInitialGuessNonzero(ksp_, PETSC_TRUE),
-                      "KSPSetInitialGuessNonzero");
-        PC pc;
-        check_petsc(KSPGetPC(ksp_, &pc), "KSPGetPC");
-        check_petsc(PCSetType(pc, PCGAMG), "PCSetType");
+        const PC pc =
+          setup_cg_gamg(ksp_, matrix.petsc_matrix(), settings, nonzero_initial_guess);
 
         // Rigid-body modes from the coordinates of the locally owned
         // vertices; the owned range is a whole number of vertices.
@@ -64,10 +77,7 @@ namespace solidanode
         // stiffness contrast; user PETSc options come later and win.
         PetscReal threshold[1] = {0.02};
         check_petsc(PCGAMGSetThreshold(pc, threshold, 1), "PCGAMGSetThreshold");
-        if (!settings.petsc_options.empty())
-          check_petsc(PetscOptionsInsertString(nullptr, settings.petsc_options.c_str()),
-                      "PetscOptionsInsertString (solver.petsc_options)");
-        check_petsc(KSPSetFromOptions(ksp_), "KSPSetFromOptions");
+        apply_petsc_options(ksp_, settings);
         check_petsc(KSPSetUp(ksp_), "KSPSetUp (AMG setup)");
       }
     catch (...)

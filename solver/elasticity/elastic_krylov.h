@@ -19,6 +19,16 @@ namespace solidanode
   /// Throw std::runtime_error naming @p what if a PETSc call failed.
   void check_petsc(PetscErrorCode ierr, const char *what);
 
+  /// Set @p ksp up as CG on @p matrix with the unpreconditioned residual
+  /// norm and the relative tolerance of @p settings only (the absolute one
+  /// never stops CG early), preconditioned by GAMG; returns the
+  /// preconditioner for further settings.
+  PC setup_cg_gamg(KSP ksp, Mat matrix, const LinearSolverSettings &settings,
+                   bool nonzero_initial_guess);
+  /// Insert settings.petsc_options, then KSPSetFromOptions: user options
+  /// come last and win.
+  void apply_petsc_options(KSP ksp, const LinearSolverSettings &settings);
+
   class ElasticKrylov
   {
   public:

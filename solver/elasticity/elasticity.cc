@@ -1,9 +1,9 @@
-#include <solver/materials/isotropic.h>
 #include <solver/elasticity/face_average.h>
 #include <solver/elasticity/elasticity.h>
 
 #include <mesh/voxel_mesh.h>
 #include <solver/elasticity/elastic_krylov.h>
+#include <solver/elasticity/voxel_integrals.h>
 #include <base/errors.h>
 
 #include <deal.II/base/function.h>
@@ -29,87 +29,14 @@ namespace solidanode
 
   namespace
   {
-
-    /// Lame parameters of an isotropic phase.
-    struct Lame
+    /// Throws unless @p cell has the extents of the voxel element @p e.
+    void check_same_shape(const VoxelIntegrals                              &e,
+                          const typename DoFHandler<3>::active_cell_iterator &cell)
     {
-      double lambda, mu;
-      explicit Lame(const ElasticPhase &p)
-        : lambda(isotropic::lambda(p.E, p.nu))
-        , mu(isotropic::shear_modulus(p.E, p.nu))
-      {}
-      double bulk() const { return lambda + 2. * mu / 3.; }
-    };
-
-    /**
-     * Element integrals of one voxel. All voxels of a voxel mesh are the same
-     * box, so the element matrix of phase (lambda, mu) is
-     *   K = lambda K_lambda + mu K_mu,
-     *   K_lambda_ij = int div phi_i div phi_j,  K_mu_ij = int 2 eps(phi_i):eps(phi_j),
-     * the eigenstrain load is 3 K_bulk eps* g with g_i = int div phi_i, and
-     * the cell-averaged strain is sum_i u_i B_i with B_i = (1/V) int eps(phi_i).
-     * These are computed once, exactly (2-point Gauss is exact for Q1 boxes).
-     */
-    struct VoxelElement
-    {
-      FullMatrix<double>                   K_lambda, K_mu;
-      Vector<double>                       div_integral;
-      std::vector<SymmetricTensor<2, 3>>   mean_strain;
-      Vector<double>                       top_unit_traction; ///< int phi_i . e_z on the top face
-      std::array<double, 3>                size{{0, 0, 0}};
-
-      VoxelElement(const FiniteElement<3> &fe,
-                   const typename DoFHandler<3>::active_cell_iterator &cell)
-      {
-        const unsigned int n = fe.n_dofs_per_cell();
-        const QGauss<3>    q(2);
-        FEValues<3> fv(fe, q, update_gradients | update_JxW_values);
-        fv.reinit(cell);
-        K_lambda.reinit(n, n);
-        K_mu.reinit(n, n);
-        div_integral.reinit(n);
-        mean_strain.assign(n, SymmetricTensor<2, 3>());
-        const FEValuesExtractors::Vector u(0);
-        double volume = 0;
-        for (unsigned int k = 0; k < q.size(); ++k)
-          {
-            const double w = fv.JxW(k);
-            volume += w;
-            for (unsigned int i = 0; i < n; ++i)
-              {
-                const auto   eps_i = fv[u].symmetric_gradient(i, k);
-                const double div_i = fv[u].divergence(i, k);
-                div_integral(i) += div_i * w;
-                mean_strain[i] += eps_i * w;
-                for (unsigned int j = 0; j < n; ++j)
-                  {
-                    K_lambda(i, j) += div_i * fv[u].divergence(j, k) * w;
-                    K_mu(i, j) += 2. * (eps_i * fv[u].symmetric_gradient(j, k)) * w;
-                  }
-              }
-          }
-        for (auto &b : mean_strain)
-          b /= volume;
-
-        const QGauss<2> qf(2);
-        FEFaceValues<3> ffv(fe, qf, update_values | update_JxW_values);
-        ffv.reinit(cell, 5); // face 5 = z_max of a deal.II hexahedron
-        top_unit_traction.reinit(n);
-        for (unsigned int k = 0; k < qf.size(); ++k)
-          for (unsigned int i = 0; i < n; ++i)
-            top_unit_traction(i) += ffv[u].value(i, k)[2] * ffv.JxW(k);
-
-        for (unsigned int d = 0; d < 3; ++d)
-          size[d] = cell->extent_in_direction(d);
-      }
-
-      void check_same_shape(const typename DoFHandler<3>::active_cell_iterator &cell) const
-      {
-        for (unsigned int d = 0; d < 3; ++d)
-          if (std::abs(cell->extent_in_direction(d) - size[d]) > 1e-10 * size[d])
-            throw std::logic_error("ElasticitySolver: cells are not identical voxels");
-      }
-    };
+      for (unsigned int d = 0; d < 3; ++d)
+        if (std::abs(cell->extent_in_direction(d) - e.size[d]) > 1e-10 * e.size[d])
+          throw std::logic_error("ElasticitySolver: cells are not identical voxels");
+    }
   } // namespace
 
 
@@ -213,7 +140,7 @@ namespace solidanode
   void ElasticitySolver::assemble_matrix()
   {
     matrix_ = 0;
-    std::unique_ptr<VoxelElement>       element;
+    std::unique_ptr<VoxelIntegrals>       element;
     const unsigned int                  n = fe_.n_dofs_per_cell();
     FullMatrix<double>                  cell_matrix(n, n);
     std::vector<types::global_dof_index> dofs(n);
@@ -221,7 +148,7 @@ namespace solidanode
       if (cell->is_locally_owned())
         {
           if (!element)
-            element = std::make_unique<VoxelElement>(fe_, cell);
+            element = std::make_unique<VoxelIntegrals>(fe_, cell);
           const Lame m(phases_.at(cell->material_id()));
           for (unsigned int i = 0; i < n; ++i)
             for (unsigned int j = 0; j < n; ++j)
@@ -237,7 +164,7 @@ namespace solidanode
   void ElasticitySolver::assemble_rhs(const LoadState &load)
   {
     rhs_ = 0;
-    std::unique_ptr<VoxelElement>        element;
+    std::unique_ptr<VoxelIntegrals>        element;
     const unsigned int                   n = fe_.n_dofs_per_cell();
     FullMatrix<double>                   cell_matrix(n, n);
     Vector<double>                       cell_rhs(n);
@@ -247,8 +174,8 @@ namespace solidanode
       if (cell->is_locally_owned())
         {
           if (!element)
-            element = std::make_unique<VoxelElement>(fe_, cell);
-          element->check_same_shape(cell);
+            element = std::make_unique<VoxelIntegrals>(fe_, cell);
+          check_same_shape(*element, cell);
           const Lame m(phases_.at(cell->material_id()));
           cell_rhs = 0;
           const auto eig = load.eigenstrain.find(cell->material_id());
@@ -334,14 +261,14 @@ namespace solidanode
     std::vector<CellStress> result(tria_.n_active_cells(), CellStress{});
     if (volumetric_strain)
       volumetric_strain->assign(tria_.n_active_cells(), 0.);
-    std::unique_ptr<VoxelElement>        element;
+    std::unique_ptr<VoxelIntegrals>        element;
     const unsigned int                   n = fe_.n_dofs_per_cell();
     std::vector<types::global_dof_index> dofs(n);
     for (const auto &cell : dof_handler_.active_cell_iterators())
       if (!cell->is_artificial())
         {
           if (!element)
-            element = std::make_unique<VoxelElement>(fe_, cell);
+            element = std::make_unique<VoxelIntegrals>(fe_, cell);
           cell->get_dof_indices(dofs);
           SymmetricTensor<2, 3> eps;
           for (unsigned int i = 0; i < n; ++i)

@@ -117,7 +117,21 @@ namespace solidanode
   private:
     struct CellOutput;
 
+    /// Set-up, in this order (finite_strain_setup.cc).
     void setup_geometry_and_dofs();
+    /// DoFs and the local numbering (owned, then ghosts); returns the ghosts.
+    dealii::IndexSet number_local_dofs();
+    /// Per cell: local DoFs, phase, boundary faces, Dirichlet kinds; the
+    /// voxel size, face areas and the solid share of the top face.
+    void scan_cells(const dealii::IndexSet &ghosts);
+    /// Shape-function gradients at the 2x2x2 Gauss points of the voxel.
+    void compute_shape_gradients();
+    void collect_owned_constraints();
+    /// Sparsity of the condensed system, matrix and vectors.
+    void setup_matrix_and_vectors();
+    /// Check the local-form numbering (owned, then sorted ghosts); zero the vectors.
+    void check_ghost_layout();
+
     /// Internal minus external forces (free DoFs, constrained entries zero)
     /// of displacement @p u into r_; returns ||R|| (l2) or -1 when a
     /// quadrature point is inverted on any rank. Collective.
@@ -131,6 +145,29 @@ namespace solidanode
     /// Tangent matrix and right-hand side -R - K g (g: the rest of the
     /// prescribed top displacement, @p lift) into matrix_, r_; returns ||b||.
     double assemble_system(double lift, Tangent tangent);
+    /// Add the stack pressure @p p on the solid top face of @p cell to out.f (as - f_ext).
+    void add_top_pressure(unsigned int cell, double p, CellOutput &out) const;
+    /// Sum r_ over the ranks, zero its constrained entries; returns ||r_||,
+    /// or -1 when @p valid is false on any rank or the norm is not finite.
+    double finish_residual_vector(bool valid);
+    /// Newton (finite_strain_newton.cc). Start from the committed state,
+    /// extrapolated along the last step if so configured.
+    void set_initial_guess();
+    /// Set the top load at the start of a solve; returns the prescribed top
+    /// displacement still to be applied (the lift).
+    double start_top_load(double top_value);
+    /// The Newton update du_ for Newton iteration @p it: CG, then the
+    /// fallbacks (FGMRES; the reference tangent, which reassembles and
+    /// updates @p b_norm). Returns the PETSc converged reason.
+    int solve_for_update(unsigned int it, double lift, double &b_norm, const char *&fallback,
+                         NewtonStatistics &st);
+    /// Constrained entries of du_: the lift on the top u_z, else zero.
+    void set_constrained_update(double lift);
+    /// Backtracking from u_ along du_ into u_trial_: step @p t, residual
+    /// @p r_t. Returns false when no step length is accepted.
+    bool line_search(double b_norm, double &t, double &r_t, NewtonStatistics &st);
+    /// After a step of length @p t: the part of the lift applied so far.
+    void advance_top_load(double top_value, double t, double &lift);
     /// CG (AMG rebuilt if @p rebuild_amg, else per NewtonSettings) for
     /// matrix_ du_ = r_; returns the PETSc converged reason.
     int linear_solve(bool rebuild_amg, bool fgmres, NewtonStatistics &st);

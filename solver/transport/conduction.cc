@@ -103,14 +103,34 @@ namespace solidanode
                                              constraints);
     constraints.close();
 
+    PETScWrappers::MPI::SparseMatrix matrix;
+    PETScWrappers::MPI::Vector rhs(locally_owned_, comm_),
+      solution(locally_owned_, comm_);
+    assemble_system(constraints, matrix, rhs);
+
+    ConductionResult result;
+    result.direction = direction;
+    solve_linear_system(matrix, rhs, solution, result);
+    constraints.distribute(solution);
+    ghosted_solution_ = solution;
+
+    measure_currents(direction, result);
+    const std::array<double, 3> L = box_lengths();
+    const double length = L[direction];
+    const double area   = L[0] * L[1] * L[2] / length;
+    result.sigma_eff    = result.current_in * length / area; // dphi = 1 V
+    return result;
+  }
+
+  void ConductionSolver::assemble_system(const AffineConstraints<double> &constraints,
+                                         PETScWrappers::MPI::SparseMatrix &matrix,
+                                         PETScWrappers::MPI::Vector       &rhs) const
+  {
     DynamicSparsityPattern dsp(locally_relevant_);
     DoFTools::make_sparsity_pattern(dof_handler_, dsp, constraints, false);
     SparsityTools::distribute_sparsity_pattern(dsp, locally_owned_, comm_,
                                                locally_relevant_);
-    PETScWrappers::MPI::SparseMatrix matrix;
     matrix.reinit(locally_owned_, locally_owned_, dsp, comm_);
-    PETScWrappers::MPI::Vector rhs(locally_owned_, comm_),
-      solution(locally_owned_, comm_);
 
     const unsigned int                   n = fe_.n_dofs_per_cell();
     FullMatrix<double>                   cell_matrix(n, n);
@@ -128,27 +148,19 @@ namespace solidanode
         }
     matrix.compress(VectorOperation::add);
     rhs.compress(VectorOperation::add);
+  }
 
+  void ConductionSolver::solve_linear_system(PETScWrappers::MPI::SparseMatrix &matrix,
+                                             const PETScWrappers::MPI::Vector &rhs,
+                                             PETScWrappers::MPI::Vector       &solution,
+                                             ConductionResult                 &result) const
+  {
     KSP ksp = nullptr;
     check_petsc(KSPCreate(comm_, &ksp), "KSPCreate");
-    ConductionResult result;
-    result.direction = direction;
     try
       {
-        check_petsc(KSPSetOperators(ksp, matrix.petsc_matrix(), matrix.petsc_matrix()),
-              "KSPSetOperators");
-        check_petsc(KSPSetType(ksp, KSPCG), "KSPSetType");
-        check_petsc(KSPSetNormType(ksp, KSP_NORM_UNPRECONDITIONED), "KSPSetNormType");
-        check_petsc(KSPSetTolerances(ksp, settings_.relative_tolerance, 1e-300,
-                               PETSC_DEFAULT, settings_.max_iterations),
-              "KSPSetTolerances");
-        PC pc;
-        check_petsc(KSPGetPC(ksp, &pc), "KSPGetPC");
-        check_petsc(PCSetType(pc, PCGAMG), "PCSetType");
-        if (!settings_.petsc_options.empty())
-          check_petsc(PetscOptionsInsertString(nullptr, settings_.petsc_options.c_str()),
-                "PetscOptionsInsertString");
-        check_petsc(KSPSetFromOptions(ksp), "KSPSetFromOptions");
+        setup_cg_gamg(ksp, matrix.petsc_matrix(), settings_, /*nonzero_initial_guess=*/false);
+        apply_petsc_options(ksp, settings_);
         check_petsc(KSPSolve(ksp, rhs, solution), "KSPSolve");
         KSPConvergedReason reason;
         KSPGetConvergedReason(ksp, &reason);
@@ -174,11 +186,16 @@ namespace solidanode
         throw;
       }
     KSPDestroy(&ksp);
-    constraints.distribute(solution);
-    ghosted_solution_ = solution;
+  }
 
+  void ConductionSolver::measure_currents(const unsigned int direction,
+                                          ConductionResult  &result) const
+  {
     // Reactions r = K phi of the unconstrained operator, and the volume
     // average of the current density.
+    const types::boundary_id inlet = 2 * direction, outlet = 2 * direction + 1;
+    const unsigned int                   n = fe_.n_dofs_per_cell();
+    std::vector<types::global_dof_index> dofs(n);
     PETScWrappers::MPI::Vector reaction(locally_owned_, comm_);
     Vector<double>             local_phi(n), local_r(n);
     std::set<types::global_dof_index> inlet_dofs, outlet_dofs;
@@ -217,11 +234,14 @@ namespace solidanode
       in += reaction(dof);
     for (const auto dof : outlet_dofs)
       out -= reaction(dof);
-    in     = Utilities::MPI::sum(in, comm_);
-    out    = Utilities::MPI::sum(out, comm_);
-    mean_j = Utilities::MPI::sum(mean_j, comm_) /
-             static_cast<double>(tria_.n_global_active_cells());
+    result.current_in           = Utilities::MPI::sum(in, comm_);
+    result.current_out          = Utilities::MPI::sum(out, comm_);
+    result.mean_current_density = Utilities::MPI::sum(mean_j, comm_) /
+                                  static_cast<double>(tria_.n_global_active_cells());
+  }
 
+  std::array<double, 3> ConductionSolver::box_lengths() const
+  {
     // Box dimensions from the triangulation's bounding box.
     std::array<double, 3> lo{{1e300, 1e300, 1e300}}, hi{{-1e300, -1e300, -1e300}};
     for (const auto &cell : tria_.active_cell_iterators())
@@ -232,17 +252,10 @@ namespace solidanode
               lo[d] = std::min(lo[d], cell->vertex(v)[d]);
               hi[d] = std::max(hi[d], cell->vertex(v)[d]);
             }
-    double L[3];
+    std::array<double, 3> L;
     for (unsigned int d = 0; d < 3; ++d)
       L[d] = Utilities::MPI::max(hi[d], comm_) + Utilities::MPI::max(-lo[d], comm_);
-    const double length = L[direction];
-    const double area   = L[0] * L[1] * L[2] / length;
-
-    result.current_in           = in;
-    result.current_out          = out;
-    result.mean_current_density = mean_j;
-    result.sigma_eff            = in * length / area; // dphi = 1 V
-    return result;
+    return L;
   }
 
   std::vector<std::array<double, 3>> ConductionSolver::cell_current_density() const

@@ -57,6 +57,22 @@ namespace solidanode
     const dealii::DoFHandler<3> &dof_handler() const { return dof_handler_; }
 
   private:
+    /// Sparsity, matrix and right-hand side of the condensed system.
+    void assemble_system(const dealii::AffineConstraints<double>  &constraints,
+                         dealii::PETScWrappers::MPI::SparseMatrix &matrix,
+                         dealii::PETScWrappers::MPI::Vector       &rhs) const;
+    /// CG + GAMG; iterations and relative residual into @p result. Throws
+    /// CollectiveError when CG does not converge.
+    void solve_linear_system(dealii::PETScWrappers::MPI::SparseMatrix &matrix,
+                             const dealii::PETScWrappers::MPI::Vector &rhs,
+                             dealii::PETScWrappers::MPI::Vector       &solution,
+                             ConductionResult                         &result) const;
+    /// Inlet and outlet currents (weak-form reactions) and the mean current
+    /// density of the solution in ghosted_solution_.
+    void measure_currents(unsigned int direction, ConductionResult &result) const;
+    /// Edge lengths of the box (bounding box of the mesh).
+    std::array<double, 3> box_lengths() const;
+
     const dealii::parallel::distributed::Triangulation<3> &tria_;
     MPI_Comm                               comm_;
     std::map<unsigned int, double>         sigma_;

@@ -215,6 +215,24 @@ namespace solidanode
                   const std::map<unsigned int, double> &flux_per_area);
     /// Solve matrix_ delta_ = rhs_; false (and stats.message) on failure.
     bool solve_linear(bool symmetric, TransportStepStatistics &stats);
+    /// Parts of step(). Galvanostatic: the molar flux per unit corrected
+    /// in-contact area of each phase, and face_factor_ (1, or the voxel's
+    /// availability); false (stats filled, x_ at the old state) when a phase
+    /// has no capacity left at its in-contact surface.
+    bool galvanostatic_fluxes(const TransportSource &source,
+                              std::map<unsigned int, double> &flux_per_area,
+                              TransportStepStatistics &stats);
+    /// Newton iterations from x_old_ into x_.
+    void newton_solve(double dt, const TransportSource &source,
+                      const std::vector<double> *sigma_h,
+                      const std::map<unsigned int, double> &flux_per_area,
+                      TransportStepStatistics &stats);
+    /// Interface fluxes of the state x_ into faces_; returns the Li inserted
+    /// over the step on this rank [mol].
+    double record_interface_fluxes(double dt, const TransportSource &source,
+                                   const std::map<unsigned int, double> &flux_per_area);
+    /// min_x, max_x and in_range over all ranks.
+    void record_x_range(TransportStepStatistics &stats) const;
 
     const dealii::parallel::distributed::Triangulation<3> &tria_;
     MPI_Comm                                               comm_;

@@ -1,0 +1,274 @@
+#include <solver/finite_strain/finite_strain_internal.h>
+
+#include <mesh/voxel_mesh.h>
+
+#include <petscksp.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+
+namespace solidanode
+{
+  using namespace dealii;
+  using namespace finite_strain_internal;
+
+  void FiniteStrainSolver::set_initial_guess()
+  {
+    copy_ghosted(u_, u_committed_);
+    at_committed_ = false;
+    if (newton_.extrapolate && dt_ > 0. && dt_last_ > 0.)
+      {
+        // Start from the committed state extrapolated along the last step
+        // (free DoFs), unless that inverts a point.
+        const double s = dt_ / dt_last_;
+        {
+          LocalForm u(handle(u_)), uc(handle(u_committed_)), up(handle(u_previous_));
+          for (unsigned int i = 0; i < n_owned_; ++i)
+            if (dof_kind_[i] == 0)
+              u.data()[i] += s * (uc.data()[i] - up.data()[i]);
+        }
+        ghost_update_forward(handle(u_));
+        if (residual(u_) < 0.)
+          copy_ghosted(u_, u_committed_);
+      }
+  }
+
+
+  double FiniteStrainSolver::start_top_load(double top_value)
+  {
+    double lift = 0.;
+    if (top_ == TopCondition::displacement)
+      {
+        top_value_ = top_committed_;
+        lift       = top_value - top_committed_;
+      }
+    else
+      top_value_ = top_value;
+    return lift;
+  }
+
+
+  NewtonStatistics FiniteStrainSolver::solve(double top_value, const std::vector<double> &x_cell)
+  {
+    if (x_cell.size() != tria_.n_active_cells())
+      throw std::invalid_argument("FiniteStrainSolver::solve: x_cell must have one value per "
+                                  "active cell (tria.n_active_cells())");
+    NewtonStatistics st;
+    x_ = x_cell;
+    set_initial_guess();
+    double lift = start_top_load(top_value);
+
+    double t0     = MPI_Wtime();
+    double r_norm = residual(u_);
+    st.residual_seconds += elapsed(t0);
+    if (r_norm < 0.)
+      {
+        st.failure = "inverted quadrature point at the start";
+        return st;
+      }
+    double r0 = r_norm;
+    st.initial_residual = r_norm;
+    st.residual_norm    = r_norm;
+
+    for (unsigned int it = 0;; ++it)
+      {
+        if (lift == 0. &&
+            (r_norm <= newton_.relative_tolerance * r0 || r_norm <= atol_))
+          {
+            st.converged = true;
+            break;
+          }
+        if (it == newton_.max_iterations)
+          {
+            st.failure = "no convergence in " + std::to_string(it) + " Newton iterations";
+            break;
+          }
+
+        const NewtonStatistics before = st;
+        t0            = MPI_Wtime();
+        double b_norm = assemble_system(lift, Tangent::consistent);
+        st.assemble_seconds += elapsed(t0);
+        if (b_norm < 0.)
+          {
+            st.failure = "invalid state in the tangent assembly";
+            break;
+          }
+        if (it == 0)
+          {
+            r0                  = std::max(r0, b_norm);
+            st.initial_residual = r0;
+          }
+
+        const unsigned int its_before = st.linear_iterations;
+        const char        *fallback   = "";
+        const int reason = solve_for_update(it, lift, b_norm, fallback, st);
+        st.iterations    = it + 1;
+        if (reason < 0)
+          {
+            st.failure = "linear solver failed: PETSc reason " + std::to_string(reason) +
+                         " (also with the fallbacks)";
+            break;
+          }
+        set_constrained_update(lift);
+        double     t = 1., r_t = -1.;
+        const bool accepted = line_search(b_norm, t, r_t, st);
+        if (!accepted)
+          {
+            st.failure = r_t < 0. ? "every step length inverts a quadrature point"
+                                  : "the line search found no decrease of the residual";
+            break;
+          }
+        if (newton_.verbose && Utilities::MPI::this_mpi_process(comm_) == 0)
+          std::printf("  Newton %u: |b| %.3e, %u linear its%s, step %.4g, |R| %.3e (|R0| %.3e); "
+                      "assembly %.2f s, residuals %.2f s, AMG setup %.2f s, Krylov %.2f s\n",
+                      it, b_norm, st.linear_iterations - its_before, fallback, t, r_t, r0,
+                      st.assemble_seconds - before.assemble_seconds,
+                      st.residual_seconds - before.residual_seconds,
+                      st.setup_seconds - before.setup_seconds,
+                      st.solve_seconds - before.solve_seconds);
+        if (newton_.verbose)
+          std::fflush(stdout);
+        copy_ghosted(u_, u_trial_);
+        r_norm           = r_t;
+        st.residual_norm = r_t;
+        advance_top_load(top_value, t, lift);
+      }
+    st.residual_norm = r_norm;
+    return st;
+  }
+
+
+  int FiniteStrainSolver::solve_for_update(unsigned int it, double lift, double &b_norm,
+                                           const char *&fallback, NewtonStatistics &st)
+  {
+    // CG on the symmetrised consistent tangent; FGMRES with the same AMG
+    // when CG meets an indefinite preconditioner; the SPD reference
+    // tangent when the consistent one is indefinite or CG fails otherwise.
+    int reason = linear_solve(it == 0, false, st);
+    if (newton_.verbose && reason < 0 && Utilities::MPI::this_mpi_process(comm_) == 0)
+      std::printf("  Newton %u: CG on the consistent tangent stopped, PETSc reason %d\n", it,
+                  reason);
+    if (reason == KSP_DIVERGED_INDEFINITE_PC || reason == KSP_DIVERGED_BREAKDOWN ||
+        reason == KSP_DIVERGED_PC_FAILED)
+      {
+        ++st.linear_fallbacks;
+        fallback = " (FGMRES)";
+        reason   = linear_solve(false, true, st);
+      }
+    if (reason < 0)
+      {
+        ++st.linear_fallbacks;
+        fallback        = " (reference tangent)";
+        const double t0 = MPI_Wtime();
+        b_norm          = assemble_system(lift, Tangent::reference);
+        st.assemble_seconds += elapsed(t0);
+        reason = linear_solve(true, false, st);
+      }
+    return reason;
+  }
+
+
+  void FiniteStrainSolver::set_constrained_update(double lift)
+  {
+    PetscScalar *d = nullptr;
+    check_petsc(VecGetArray(handle(du_), &d), "VecGetArray");
+    for (const unsigned int i : owned_constrained_)
+      d[i] = dof_kind_[i] == 2 ? lift : 0.;
+    VecRestoreArray(handle(du_), &d);
+  }
+
+
+  bool FiniteStrainSolver::line_search(double b_norm, double &t, double &r_t,
+                                       NewtonStatistics &st)
+  {
+    // Backtracking: halve the step while it inverts a point or (with
+    // line_search) does not decrease the residual norm.
+    t   = 1.;
+    r_t = -1.;
+    bool         accepted = false;
+    const double t0       = MPI_Wtime();
+    for (unsigned int halving = 0;; ++halving)
+      {
+        check_petsc(VecWAXPY(handle(u_trial_), t, handle(du_), handle(u_)), "VecWAXPY");
+        ghost_update_forward(handle(u_trial_));
+        r_t = residual(u_trial_);
+        if (r_t >= 0. && (!newton_.line_search || r_t < b_norm || r_t <= atol_))
+          {
+            accepted = true;
+            break;
+          }
+        if (halving == newton_.max_step_halvings)
+          break;
+        t *= 0.5;
+        ++st.step_halvings;
+      }
+    st.residual_seconds += elapsed(t0);
+    return accepted;
+  }
+
+
+  void FiniteStrainSolver::advance_top_load(double top_value, double t, double &lift)
+  {
+    // A prescribed top displacement is applied as far as the accepted step.
+    if (lift == 0.)
+      return;
+    if (t == 1.)
+      {
+        top_value_ = top_value;
+        lift       = 0.;
+      }
+    else
+      {
+        top_value_ += t * lift;
+        lift *= (1. - t);
+      }
+  }
+
+
+  int FiniteStrainSolver::linear_solve(bool rebuild_amg, bool fgmres, NewtonStatistics &st)
+  {
+    double t0 = MPI_Wtime();
+    PC     pc = nullptr;
+    if (!krylov_)
+      krylov_ = std::make_unique<ElasticKrylov>(dof_handler_, owned_, matrix_, linear_,
+                                                /*nonzero_initial_guess=*/false);
+    else
+      {
+        // A fresh AMG hierarchy for the first tangent of each solve, the same
+        // aggregates and prolongators for the later ones if so configured.
+        check_petsc(KSPGetPC(krylov_->ksp(), &pc), "KSPGetPC");
+        check_petsc(PCGAMGSetReuseInterpolation(
+                      pc, (newton_.reuse_amg_interpolation && !rebuild_amg) ? PETSC_TRUE
+                                                                            : PETSC_FALSE),
+                    "PCGAMGSetReuseInterpolation");
+        // PCSetUp rebuilds (or, with reuse, updates) the hierarchy when the
+        // matrix changed; KSPSolve would do it anyway, this times it apart.
+        check_petsc(PCSetUp(pc), "PCSetUp (AMG setup)");
+      }
+    st.setup_seconds += elapsed(t0);
+
+    KSP ksp = krylov_->ksp();
+    t0      = MPI_Wtime();
+    if (fgmres)
+      {
+        check_petsc(KSPSetType(ksp, KSPFGMRES), "KSPSetType");
+        check_petsc(KSPGMRESSetRestart(ksp, 50), "KSPGMRESSetRestart");
+        check_petsc(KSPSetNormType(ksp, KSP_NORM_UNPRECONDITIONED), "KSPSetNormType");
+      }
+    check_petsc(KSPSolve(ksp, handle(r_), handle(du_)), "KSPSolve");
+    KSPConvergedReason reason;
+    PetscInt           its = 0;
+    KSPGetConvergedReason(ksp, &reason);
+    KSPGetIterationNumber(ksp, &its);
+    if (fgmres)
+      {
+        check_petsc(KSPSetType(ksp, KSPCG), "KSPSetType");
+        check_petsc(KSPSetNormType(ksp, KSP_NORM_UNPRECONDITIONED), "KSPSetNormType");
+      }
+    st.linear_iterations += static_cast<unsigned int>(its);
+    st.solve_seconds += elapsed(t0);
+    return static_cast<int>(reason);
+  }
+} // namespace solidanode
