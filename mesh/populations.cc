@@ -33,13 +33,7 @@ namespace solidanode
     /// row that could not be placed.
     constexpr std::size_t max_failures = 5000;
 
-    std::string num(const double v, const int precision = 4)
-    {
-      std::ostringstream o;
-      o.precision(precision);
-      o << v;
-      return o.str();
-    }
+    using detail::num;
 
     [[noreturn]] void fail(const std::string &what)
     {
@@ -70,6 +64,13 @@ namespace solidanode
           total += layer.thickness;
           if (!(layer.porosity >= 0. && layer.porosity < 1.))
             fail(where + "porosity must be in [0, 1)");
+          if (layer.jammed && !layer.packing.enabled)
+            fail(where + "'porosity: jammed' needs 'packing' (the sphere populations are "
+                         "packed until jammed)");
+          if (layer.jammed &&
+              std::none_of(layer.populations.begin(), layer.populations.end(),
+                           [](const PopulationSpec &p) { return p.shape == ParticleShape::sphere; }))
+            fail(where + "'porosity: jammed' needs at least one sphere population to pack");
           if (layer.fill_phase == spec.pore_phase)
             fail(where + "the fill phase must differ from the pore phase '" + spec.pore_phase + "'");
           for (const auto &pop : layer.populations)
@@ -122,14 +123,17 @@ namespace solidanode
       n_weight += pop.by_weight ? 1 : 0;
     if (n_weight > 0 && n_weight != layer.populations.size())
       fail(where + "either all populations give a weight_fraction or none");
-    const double solid = 1. - layer.porosity;
+    const double solid = layer.jammed ? 1. : 1. - layer.porosity;
     if (n_weight == 0)
       {
         double sum = 0.;
         for (const auto &pop : layer.populations)
           {
-            if (!(pop.volume_fraction >= 0. && pop.volume_fraction < 1.))
-              fail(where + "volume fraction of '" + pop.phase + "' must be in [0, 1)");
+            // Jammed layers give shares of the solid, which may be all of it.
+            if (!(pop.volume_fraction >= 0. &&
+                  (layer.jammed ? pop.volume_fraction <= 1. : pop.volume_fraction < 1.)))
+              fail(where + "volume fraction of '" + pop.phase + "' must be in " +
+                   (layer.jammed ? "[0, 1] (share of the solid)" : "[0, 1)"));
             phi.push_back(pop.volume_fraction);
             sum += pop.volume_fraction;
           }
@@ -190,6 +194,7 @@ namespace solidanode
       double            n_layer = 0.;     ///< voxels in the layer
       double            region  = 0.;     ///< volume of the layer, voxel units
       std::vector<double>      phi;       ///< layer_volume_fractions()
+      double                   porosity_target = 0.;
       LayerReport              lr;
       std::vector<std::size_t> counts, coat_counts; ///< per population
       std::size_t              fill_count = 0, void_count = 0;
@@ -217,6 +222,12 @@ namespace solidanode
       void       start_populations(LayerState &s);
       /// 1. Dense packing of the sphere populations.
       void pack(LayerState &s);
+      std::vector<PackingSphere> draw_spheres(const LayerState &s, double scale,
+                                              std::vector<std::size_t> &owner);
+      double packed_share(const LayerState &s) const;
+      /// Jammed mode: pack until jammed, then rescale s.phi and the porosity.
+      std::vector<PackingSphere> pack_until_jammed(LayerState &s,
+                                                   std::vector<std::size_t> &owner);
       PackingParameters packing_parameters(const LayerState &s) const;
       /// 2. Random sequential addition of the other populations.
       void add_particles(LayerState &s);
@@ -322,7 +333,8 @@ namespace solidanode
       s.n_layer = static_cast<double>(s.lr.n_voxels);
       s.region = static_cast<double>(plane) * (s.z1 - s.z0);
       s.phi = layer_volume_fractions(layer);
-      s.lr.porosity_target = layer.porosity;
+      s.porosity_target = layer.jammed ? 0. : layer.porosity;
+      s.lr.jammed = layer.jammed;
       return s;
     }
 
@@ -365,13 +377,14 @@ namespace solidanode
     }
 
 
-    void Builder::pack(LayerState &s)
+    std::vector<PackingSphere> Builder::draw_spheres(const LayerState &s, const double scale,
+                                                     std::vector<std::size_t> &owner)
     {
       const LayerSpec &layer = s.layer;
       std::vector<PackingSphere> spheres = obstacles;
       for (auto &sphere : spheres)
         sphere.fixed = true;
-      std::vector<std::size_t> owner;
+      owner.clear();
       for (std::size_t pi = 0; pi < layer.populations.size(); ++pi)
         {
           const PopulationSpec &pop = layer.populations[pi];
@@ -379,7 +392,7 @@ namespace solidanode
             continue;
           PortableRandom random = stream(s, pi);
           double volume = 0.;
-          while (volume < s.phi[pi] * s.region)
+          while (volume < scale * s.phi[pi] * s.region)
             {
               PackingSphere sphere;
               sphere.radius = 0.5 * draw_diameter(pop.size, h, random);
@@ -390,8 +403,71 @@ namespace solidanode
                 fail("layer '" + layer.name + "': more than 5e7 particles to pack");
             }
         }
-      s.lr.packed = true;
+      return spheres;
+    }
+
+
+    double Builder::packed_share(const LayerState &s) const
+    {
+      double packed_sum = 0., sum = 0.;
+      for (std::size_t pi = 0; pi < s.layer.populations.size(); ++pi)
+        {
+          sum += s.phi[pi];
+          if (packed(s, s.layer.populations[pi]))
+            packed_sum += s.phi[pi];
+        }
+      return packed_sum / (sum + s.phi.back());
+    }
+
+
+    std::vector<PackingSphere> Builder::pack_until_jammed(LayerState &s,
+                                                          std::vector<std::size_t> &owner)
+    {
+      // The recipe's fractions (layer_volume_fractions with no pores) give
+      // the proportions only. Pass 1 packs a sphere set 0.75 of the layer
+      // (above any jamming fraction of spheres) and contracts it until it
+      // jams at phi_1 with radii scaled by (phi_1 / 0.75)^(1/3); pass 2
+      // packs a set drawn for 1.02 phi_1, so that it jams with radii within
+      // ~1 % of the recipe's sizes. The result is pass 2's jammed state.
+      const double share = packed_share(s);
+      const double trial = 0.75;
+      std::vector<PackingSphere> spheres = draw_spheres(s, trial / share, owner);
+      const PackingReport first = pack_spheres(spheres, packing_parameters(s));
+      const double second = std::min(trial, 1.02 * first.fraction);
+      spheres = draw_spheres(s, second / share, owner);
       s.lr.packing = pack_spheres(spheres, packing_parameters(s));
+      const double phi_j = s.lr.packing.fraction;
+      // The other solids keep their recipe share relative to the spheres.
+      const double solid = phi_j / share;
+      if (solid > 1. + 1e-9)
+        fail("layer '" + s.layer.name + "': 'porosity: jammed': the jammed spheres fill " +
+             num(phi_j, 3) + " of the layer but are only " + num(share, 3) +
+             " of the recipe's solid, so the other solids do not fit; give a target porosity");
+      double sum = 0.;
+      for (double &f : s.phi)
+        sum += f;
+      for (double &f : s.phi)
+        f *= solid / sum;
+      s.porosity_target = std::max(0., 1. - solid);
+      s.lr.jammed_fraction = phi_j;
+      s.lr.packed_share = share;
+      return spheres;
+    }
+
+
+    void Builder::pack(LayerState &s)
+    {
+      const LayerSpec &layer = s.layer;
+      std::vector<std::size_t> owner;
+      std::vector<PackingSphere> spheres;
+      if (layer.jammed)
+        spheres = pack_until_jammed(s, owner);
+      else
+        {
+          spheres = draw_spheres(s, 1., owner);
+          s.lr.packing = pack_spheres(spheres, packing_parameters(s));
+        }
+      s.lr.packed = true;
       std::size_t packed_voxels = 0;
       const std::size_t n_fixed = spheres.size() - owner.size();
       std::vector<std::vector<std::size_t>> cores(owner.size());
@@ -503,7 +579,7 @@ namespace solidanode
         PortableRandom(mix_seed(spec.seed ^ mix_seed(1000003ULL * (s.li + 1) + 7777777ULL)));
       Particle pore;
       pore.radius = layer.pore_diameter > 0. ? 0.5 * layer.pore_diameter / h : 1.;
-      const double target = layer.porosity * s.n_layer;
+      const double target = s.porosity_target * s.n_layer;
       // A fill with its own weight fraction (a binder) is not eaten by
       // the pores below its share of the recipe: when the particles
       // overshoot their targets (the last particle of a population of
@@ -543,7 +619,7 @@ namespace solidanode
             particle_target += s.phi[pi];
           report.notes.push_back(
             "layer '" + layer.name + "': porosity stopped at " +
-            num(s.void_count / s.n_layer, 3) + " of " + num(layer.porosity, 3) +
+            num(s.void_count / s.n_layer, 3) + " of " + num(s.porosity_target, 3) +
             " to keep the fill '" + layer.fill_phase + "' at its " +
             num(s.phi.back(), 3) + ": the particles took " + num(particles, 3) +
             " of the layer (target " + num(particle_target, 3) +
@@ -585,8 +661,9 @@ namespace solidanode
         pack(s);
       add_particles(s);
       fill_rest(s);
-      if (!s.layer.fill_phase.empty() && s.layer.porosity > 0.)
+      if (!s.layer.fill_phase.empty() && s.porosity_target > 0.)
         carve_pores(s);
+      s.lr.porosity_target = s.porosity_target;
       finish_reports(s);
       report.layers.push_back(s.lr);
     }
@@ -620,34 +697,4 @@ namespace solidanode
   }
 
 
-  std::string format_report(const BuildReport &report)
-  {
-    std::ostringstream o;
-    for (const auto &l : report.layers)
-      {
-        o << "build: layer '" << l.name << "' z = [" << num(l.z0 * 1e6) << ", "
-          << num(l.z1 * 1e6) << "] um, " << l.n_voxels << " voxels\n";
-        for (const auto &p : l.populations)
-          {
-            o << "  " << p.phase << ": " << p.n_particles << " particles, volume fraction "
-              << num(p.achieved_fraction, 3) << " (target " << num(p.target_fraction, 3) << ")";
-            if (!p.coating_phase.empty())
-              o << ", coating " << p.coating_phase << " " << num(p.coating_fraction, 3)
-                << (p.coating_one_voxel_shell ? " (one-voxel shell)" : "");
-            o << "\n";
-          }
-        if (l.packed)
-          o << "  packing: " << l.packing.n_mobile << " spheres, solid fraction "
-            << num(l.packing.fraction, 4) << " continuum / " << num(l.packed_voxel_fraction, 4)
-            << " voxels (target " << num(l.packing.target_fraction, 4) << "), max overlap "
-            << num(l.packing.max_overlap, 3) << " of the smaller radius, " << l.packing.sweeps
-            << " sweeps, " << num(l.packing.seconds, 3) << " s\n";
-        o << "  fill " << num(l.fill_fraction, 3) << ", porosity " << num(l.porosity, 3)
-          << " (target " << num(l.porosity_target, 3) << ")\n";
-      }
-    for (const auto &n : report.notes)
-      o << "build: note: " << n << "\n";
-    o << "build: " << num(report.seconds, 3) << " s\n";
-    return o.str();
-  }
 } // namespace solidanode

@@ -91,6 +91,10 @@ namespace solidanode
     std::string fill_phase;     ///< empty: no fill, free space stays pore
     double fill_density = 0.;   ///< [kg/m^3], needed with weight fractions
     double porosity = 0.;       ///< target void fraction of the layer
+    /// Porosity as a prediction: the sphere populations are packed until
+    /// jammed (no target), in the recipe's proportions; the other solids
+    /// keep their share relative to them and 'porosity' is ignored.
+    bool jammed = false;
     double pore_diameter = 0.;  ///< [m] of carved pores; 0 = 2 voxels
     PackingSpec packing;
     std::vector<PopulationSpec> populations;
@@ -133,6 +137,12 @@ namespace solidanode
     double porosity_target = 0.;
     double porosity = 0.;
     bool packed = false;
+    bool jammed = false;
+    /// Jammed mode: solid fraction of the packed spheres (continuum) at
+    /// jamming, and the recipe's share of them in the solid (so the layer's
+    /// solid fraction is jammed_fraction / packed_share).
+    double jammed_fraction = 0.;
+    double packed_share    = 0.;
     PackingReport packing;
     double packed_voxel_fraction = 0.; ///< voxels of the packed spheres / layer voxels
   };

@@ -11,6 +11,8 @@
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <sstream>
+#include <string>
 #include <vector>
 
 namespace solidanode
@@ -19,6 +21,15 @@ namespace solidanode
   {
     using Vec = std::array<double, 3>;
     constexpr double pi = 3.14159265358979323846;
+
+    /// A number with @p precision significant digits, for reports and errors.
+    inline std::string num(const double v, const int precision = 4)
+    {
+      std::ostringstream o;
+      o.precision(precision);
+      o << v;
+      return o.str();
+    }
 
       /// A particle in voxel units.
       struct Particle

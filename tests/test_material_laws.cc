@@ -3,6 +3,7 @@
 // output.fields knows every field that is written.
 #include <base/yaml_input.h>
 #include <solver/input/case_config.h>
+#include <solver/drivers/stress_limits.h>
 #include <solver/input/output_fields.h>
 #include <solver/materials/constitutive.h>
 #include <solver/materials/material_law.h>
@@ -108,4 +109,58 @@ chemo: {temperature: 60 degC}
   EXPECT_DOUBLE_EQ(ml.creep_stress, 0.95e6);
   EXPECT_DOUBLE_EQ(ml.creep_exponent, 6.6);
   EXPECT_FALSE(std::isfinite(ml.yield)); // no yield stress given: elastic
+}
+
+TEST(MaterialLaws, StressLimitFlagsAnElectrolyteAboveOneGigapascal)
+{
+  // Li is an electrolyte here without a yield stress: 1 GPa by default;
+  // Si yields: no limit unless one is given.
+  const CaseConfig c = read_case_string(case_head + R"(protocol:
+  - press: {pressure: 10 MPa}
+)",
+                                        "laws.yaml");
+  EXPECT_DOUBLE_EQ(stress_limit_of(c.materials.at("Li")), 1e9);
+  EXPECT_FALSE(std::isfinite(stress_limit_of(c.materials.at("Si"))));
+
+  StressLimitWatch watch(c.materials, {"Si", "Li"});
+  ASSERT_EQ(watch.columns(), std::vector<std::string>{"over_stress_limit_Li"});
+  std::map<std::string, std::string> row;
+  EXPECT_FALSE(watch.check("Li", 0.99e9, row).has_value());
+  EXPECT_EQ(row.at("over_stress_limit_Li"), "0");
+  const auto warning = watch.check("Li", 6.3e9, row);
+  ASSERT_TRUE(warning.has_value());
+  EXPECT_NE(warning->find("'Li' is 6.3 GPa, above its stress limit 1 GPa"), std::string::npos)
+    << *warning;
+  EXPECT_EQ(row.at("over_stress_limit_Li"), "1");
+  EXPECT_FALSE(watch.check("Li", 7e9, row).has_value()); // warned once
+  EXPECT_EQ(row.at("over_stress_limit_Li"), "1");
+  EXPECT_FALSE(watch.check("Si", 50e9, row).has_value()); // not watched
+  EXPECT_EQ(row.count("over_stress_limit_Si"), 0u);
+
+  // A given limit, and 'none'.
+  const CaseConfig given = read_case_string(
+    std::string(case_head).replace(case_head.find("    electrolyte: true"), 21,
+                                   "    electrolyte: true\n    stress_limit: 250 MPa") +
+      "protocol:\n  - press: {pressure: 10 MPa}\n",
+    "laws.yaml");
+  EXPECT_DOUBLE_EQ(stress_limit_of(given.materials.at("Li")), 250e6);
+  const CaseConfig none = read_case_string(
+    std::string(case_head).replace(case_head.find("    electrolyte: true"), 21,
+                                   "    electrolyte: true\n    stress_limit: none") +
+      "protocol:\n  - press: {pressure: 10 MPa}\n",
+    "laws.yaml");
+  EXPECT_FALSE(std::isfinite(stress_limit_of(none.materials.at("Li"))));
+  try
+    {
+      (void)read_case_string(
+        std::string(case_head).replace(case_head.find("    electrolyte: true"), 21,
+                                       "    electrolyte: true\n    stress_limit: -1 MPa") +
+          "protocol:\n  - press: {pressure: 10 MPa}\n",
+        "laws.yaml");
+      FAIL() << "no error";
+    }
+  catch (const std::exception &e)
+    {
+      EXPECT_NE(std::string(e.what()).find("stress_limit"), std::string::npos) << e.what();
+    }
 }

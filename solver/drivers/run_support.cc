@@ -103,6 +103,15 @@ namespace solidanode
       file_ << line << std::endl;
   }
 
+  void Log::warning(const std::string &line)
+  {
+    if (!root_)
+      return;
+    std::cerr << line << std::endl;
+    if (file_)
+      file_ << line << std::endl;
+  }
+
   void prepare_output_directory(const std::string &directory, bool restart, bool overwrite,
                                 MPI_Comm comm)
   {
@@ -335,6 +344,12 @@ namespace solidanode
     part_seconds_[part] += t.wall_time();
   }
 
+  void RunContext::warn(const std::string &line)
+  {
+    warnings_.push_back(line);
+    log.warning(line);
+  }
+
   void RunContext::write_record(const Json &record) const
   {
     if (root)
@@ -350,6 +365,10 @@ namespace solidanode
     record["increments_run"] = increments_run;
     for (const auto &[what, seconds] : part_seconds_)
       record["wall_seconds_by_part"][what] = seconds;
+    Json warnings = Json::array();
+    for (const std::string &w : warnings_)
+      warnings.push_back(w);
+    record["warnings"] = warnings;
     write_record(record);
     log("solidanode: " + std::string(stopped ? "stopped" : "done") + " in " +
         format_seconds(wall_.wall_time()) + "; open " + result.pvd_file +

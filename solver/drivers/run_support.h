@@ -78,6 +78,8 @@ namespace solidanode
   public:
     Log(bool root, bool quiet, const std::string &path);
     void operator()(const std::string &line);
+    /// To standard error (also when quiet) and the log file.
+    void warning(const std::string &line);
 
   private:
     bool          root_, quiet_;
@@ -156,6 +158,9 @@ namespace solidanode
 
     /// Run @p f and add its wall time to part @p part of run.json.
     void timed(const std::string &part, const std::function<void()> &f);
+    /// A warning: into the log, on standard error of rank 0 (also with
+    /// --quiet), and into run.json's "warnings" at the end.
+    void warn(const std::string &line);
     /// run.json, atomically (rank 0).
     void write_record(const Json &record) const;
     /// Status, end time and wall times into @p record, written; the last
@@ -164,5 +169,6 @@ namespace solidanode
 
   private:
     std::map<std::string, double> part_seconds_;
+    std::vector<std::string>      warnings_;
   };
 } // namespace solidanode

@@ -75,6 +75,9 @@ namespace solidanode
     bool electrolyte = false;
     /// Power-law creep (Li metal); unset: none.
     std::optional<CreepSpec> creep;
+    /// Stress limit for a phase without a yield stress [Pa]; 0 = the
+    /// default of laws/stress_limit.cc, infinity = 'none'.
+    double stress_limit = 0.;
     /// Constants of laws registered outside the built-in set
     /// (solver/materials/material_law.h), by "law.key".
     std::map<std::string, double> parameters;

@@ -176,7 +176,15 @@ namespace solidanode
           if (layer.fill_phase.empty())
             f->fail("expected a phase name");
         }
-      layer.porosity = fraction_in(n, "porosity", 0., 0., 0.999, "[0, 1)");
+      if (const auto e = n.optional_child("porosity"); e && e->is_scalar() &&
+                                                         e->as_string() == "jammed")
+        {
+          layer.jammed = true;
+          if (!n.has("packing"))
+            e->fail("'jammed' packs the sphere populations until they jam: give 'packing' too");
+        }
+      else
+        layer.porosity = fraction_in(n, "porosity", 0., 0., 0.999, "[0, 1) or 'jammed'");
       if (n.has("pore_diameter"))
         layer.pore_diameter = positive_length(n, "pore_diameter");
       if (const auto pk = n.optional_child("packing"))

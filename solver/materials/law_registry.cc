@@ -17,6 +17,7 @@ namespace solidanode
         &laws::j2_plasticity(),
         &laws::norton_creep(),
         &laws::pore_closure(),
+        &laws::stress_limit(),
       };
       return all;
     }

@@ -85,5 +85,10 @@ namespace solidanode
     const MaterialLaw &j2_plasticity();
     const MaterialLaw &norton_creep();
     const MaterialLaw &pore_closure();
+    const MaterialLaw &stress_limit();
   } // namespace laws
+
+  /// The von Mises stress above which @p spec's phase is flagged (its 99th
+  /// percentile, per increment) [Pa]; infinity: none (laws/stress_limit.cc).
+  double stress_limit_of(const MaterialSpec &spec);
 } // namespace solidanode

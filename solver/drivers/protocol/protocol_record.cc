@@ -50,9 +50,18 @@ namespace solidanode
   ProtocolRecorder::ProtocolRecorder(const ProtocolModel &model, RunContext &ctx)
     : model_(model)
     , ctx_(ctx)
+    , limits_(model.config.materials, phase_names(model))
     , summary(columns())
     , series(ctx.result.output_directory, model.config.output, ctx.comm)
   {}
+
+  std::vector<std::string> ProtocolRecorder::phase_names(const ProtocolModel &model)
+  {
+    std::vector<std::string> names;
+    for (const auto &[label, p] : model.mech_phases)
+      names.push_back(p.name);
+    return names;
+  }
 
   std::vector<std::string> ProtocolRecorder::columns() const
   {
@@ -71,6 +80,8 @@ namespace solidanode
             "p99_von_mises_" + p.name + "_Pa", "max_von_mises_" + p.name + "_Pa",
             "mean_det_F_" + p.name, "max_plastic_strain_" + p.name})
         columns.push_back(c);
+    for (const std::string &c : limits_.columns())
+      columns.push_back(c);
     for (const auto &[a, b] : model_.table->solid_pairs())
       columns.push_back("contact_area_" + model_.mech_phases.at(a).name + "_" +
                         model_.mech_phases.at(b).name + "_m2");
@@ -160,7 +171,7 @@ namespace solidanode
   }
 
   void ProtocolRecorder::add_phase_columns(Row &row, Volumes &v,
-                                           const InterfaceSummary &interfaces) const
+                                           const InterfaceSummary &interfaces)
   {
     const MPI_Comm comm = model_.comm;
     for (const auto &[label, a] : model_.active)
@@ -183,6 +194,8 @@ namespace solidanode
         row["max_von_mises_" + p.name + "_Pa"] = fmt(v.vm[label].max);
         row["mean_det_F_" + p.name]            = fmt(v.jac[label].mean());
         row["max_plastic_strain_" + p.name]    = fmt(mp);
+        if (const auto warning = limits_.check(p.name, v.vm[label].histogram.quantile(0.99), row))
+          ctx_.warn(*warning);
       }
     for (const auto &pair : model_.table->solid_pairs())
       {

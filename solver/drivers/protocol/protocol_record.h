@@ -10,6 +10,7 @@
 #include <solver/drivers/protocol/protocol_state.h>
 #include <solver/drivers/protocol/stack_control.h>
 #include <solver/drivers/run_support.h>
+#include <solver/drivers/stress_limits.h>
 
 #include <map>
 #include <string>
@@ -33,6 +34,7 @@ namespace solidanode
   {
     const ProtocolModel &model_;
     RunContext          &ctx_;
+    StressLimitWatch     limits_;
 
   public:
     ProtocolRecorder(const ProtocolModel &model, RunContext &ctx);
@@ -48,10 +50,11 @@ namespace solidanode
     using Row = std::map<std::string, std::string>;
     struct Volumes; // per-phase statistics of one state
 
+    static std::vector<std::string> phase_names(const ProtocolModel &model);
     std::vector<std::string> columns() const;
     Volumes gather(const std::vector<CellStress> &stress, const std::vector<double> &det_f,
                    const std::vector<double> &eps_p, const std::vector<double> &vol) const;
-    void add_phase_columns(Row &row, Volumes &v, const InterfaceSummary &interfaces) const;
+    void add_phase_columns(Row &row, Volumes &v, const InterfaceSummary &interfaces);
     void add_plating_columns(Row &row, const ProtocolState &st, Volumes &v,
                              const InterfaceSummary &interfaces, double li_alloy,
                              const std::vector<CellStress> &stress) const;

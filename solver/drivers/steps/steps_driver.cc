@@ -45,7 +45,11 @@ namespace solidanode
     cell_volume_       = image_.voxel_size[0] * image_.voxel_size[1] * image_.voxel_size[2];
     compute_local_porosity();
     porosity_per_slice_ = fraction_per_slice(image_, pore_labels8_);
-    summary_            = CsvTable(columns());
+    std::vector<std::string> names;
+    for (const auto &[label, p] : phases_)
+      names.push_back(p.name);
+    limits_  = std::make_unique<StressLimitWatch>(config.materials, names);
+    summary_ = CsvTable(columns());
     for (const auto &s : config.steps)
       total_increments_ += s.increments;
   }
@@ -148,6 +152,8 @@ namespace solidanode
             "p99_von_mises_" + p.name + "_Pa", "max_von_mises_" + p.name + "_Pa",
             "mean_sigma_zz_" + p.name + "_Pa"})
         columns.push_back(c);
+    for (const std::string &c : limits_->columns())
+      columns.push_back(c);
     for (const auto &[a, b] : table_->solid_pairs())
       columns.push_back("contact_area_" + phases_.at(a).name + "_" + phases_.at(b).name +
                         "_m2");

@@ -9,6 +9,7 @@
 #include <postprocess/summary.h>
 #include <solver/drivers/run_options.h>
 #include <solver/drivers/run_support.h>
+#include <solver/drivers/stress_limits.h>
 #include <solver/elasticity/small_strain_solver.h>
 #include <solver/materials/phase_table.h>
 
@@ -89,6 +90,7 @@ namespace solidanode
     double                                  initial_thickness_ = 0., cell_volume_ = 0.;
     std::vector<double>                     local_porosity_; ///< empty: not written
     std::vector<double>                     porosity_per_slice_;
+    std::unique_ptr<StressLimitWatch>       limits_;
     CsvTable                                summary_;
     OutputSeries                            series_;
 

@@ -170,6 +170,9 @@ namespace solidanode
         row["p99_von_mises_" + p.name + "_Pa"] = fmt(vm[label].histogram.quantile(0.99));
         row["max_von_mises_" + p.name + "_Pa"] = fmt(vm[label].max);
         row["mean_sigma_zz_" + p.name + "_Pa"] = fmt(szz[label].mean());
+        if (const auto warning =
+              limits_->check(p.name, vm[label].histogram.quantile(0.99), row))
+          ctx_.warn(*warning);
       }
     for (const auto &pair : table_->solid_pairs())
       {
