@@ -191,17 +191,17 @@ class StudyPlots(unittest.TestCase):
 
 class Launching(unittest.TestCase):
     def test_missing_module_is_named(self):
-        for script in ("plot_summary.py", "plot_study.py"):
-            # -S: no site-packages, so numpy and matplotlib are missing
+        for script in ("plot_summary.py", "plot_study.py", "render.py"):
+            # -S: no site-packages, so numpy, matplotlib and vtk are missing
             r = subprocess.run([sys.executable, "-S", os.path.join(SRC, "postprocess", script),
                                 "x.csv", "--x", "a"], capture_output=True, text=True)
             self.assertNotEqual(r.returncode, 0)
-            self.assertRegex(r.stderr, r"No module named '(numpy|matplotlib)'")
-            self.assertIn("python3-matplotlib", r.stderr)
+            self.assertRegex(r.stderr, r"No module named '(numpy|matplotlib|vtk)'")
+            self.assertRegex(r.stderr, r"python3-(matplotlib|vtk9)")
             self.assertNotIn("Traceback", r.stderr)
 
     def test_shebang_and_study_commands(self):
-        for script in ("plot_summary.py", "plot_study.py"):
+        for script in ("plot_summary.py", "plot_study.py", "render.py"):
             path = os.path.join(SRC, "postprocess", script)
             with open(path) as f:
                 self.assertEqual(f.readline().strip(), "#!/usr/bin/python3")
