@@ -53,7 +53,8 @@ commands:
       "mpirun -np N solidanode run" in DIR/case_NNNN/ (finished cases are
       skipped, stopped ones restarted) and writes DIR/study.csv. --case K
       runs case K only (job arrays), --collect only rebuilds study.csv,
-      --dry-run lists the cases.
+      --dry-run lists and checks the cases (exit 1 if one is invalid).
+      SOLIDANODE_MPIRUN replaces mpirun (srun is given --ntasks=N).
   homogenize CASE.yaml [--output DIR]
       Effective conductivity and tortuosity factor of each network of the
       case's 'homogenize' section (potential drop between opposite faces),

@@ -134,7 +134,8 @@ namespace solidanode
     }
 
     /// mpirun with what Open MPI needs in containers (as cluster/mpirun.sh).
-    /// SOLIDANODE_MPIRUN replaces the launcher (an mpirun-compatible command).
+    /// SOLIDANODE_MPIRUN replaces the launcher: srun (given --ntasks=N) or an
+    /// mpirun-compatible command (given -np N).
     std::vector<std::string> launcher(unsigned int np)
     {
       std::vector<std::string> cmd;
@@ -150,6 +151,13 @@ namespace solidanode
           const long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
           if (cores > 0 && long(np) > cores)
             cmd.push_back("--oversubscribe");
+        }
+      if (name == "srun")
+        {
+          // Slurm's launcher: its own option for the task count (-np would
+          // be read as -n p); within an allocation it could be left out.
+          cmd.push_back("--ntasks=" + std::to_string(np));
+          return cmd;
         }
       cmd.push_back("-np");
       cmd.push_back(std::to_string(np));
@@ -175,6 +183,7 @@ namespace solidanode
         std::cout << study_file << ": " << study.cases.size() << " case(s), mode "
                   << (study.grid ? "grid" : "list") << ", base " << study.base_file
                   << ", output " << output << "\n";
+        std::size_t n_invalid = 0;
         for (const StudyCase *c : selected)
           {
             std::cout << "  " << case_name(c->id) << ":";
@@ -190,10 +199,13 @@ namespace solidanode
             catch (const std::exception &e)
               {
                 note = "  [invalid: " + std::string(e.what()) + "]";
+                ++n_invalid;
               }
             std::cout << note << "\n";
           }
-        return 0;
+        if (n_invalid > 0)
+          std::cout << n_invalid << " invalid case(s): fix them before running the study\n";
+        return n_invalid > 0 ? 1 : 0;
       }
     if (options.collect)
       {

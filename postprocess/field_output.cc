@@ -17,7 +17,7 @@ namespace solidanode
     DataArray displacement{"displacement_m", 3, real, voxels.displacement};
     DataArray phase{"phase", 1, DataArray::Type::uint8, {}};
     DataArray mpi_rank{"mpi_rank", 1, DataArray::Type::int32, {}};
-    DataArray stress{"cauchy_stress_Pa", 9, real, {}};
+    DataArray stress{"cauchy_stress_Pa", 6, real, {}};
     DataArray vm{"von_mises_Pa", 1, real, {}};
     DataArray hydro{"hydrostatic_stress_Pa", 1, real, {}};
     DataArray volumetric{"volumetric_strain", 1, real, {}};
@@ -32,9 +32,10 @@ namespace solidanode
         const CellStress &s = stresses[c];
         phase.values.push_back(voxels.label[k]);
         mpi_rank.values.push_back(voxels.rank);
-        // Voigt xx yy zz yz xz xy -> row-major 3x3
-        const double t[9] = {s[0], s[5], s[4], s[5], s[1], s[3], s[4], s[3], s[2]};
-        stress.values.insert(stress.values.end(), t, t + 9);
+        // Voigt xx yy zz yz xz xy -> VTK's symmetric tensor order
+        // xx yy zz xy yz xz (ParaView shows 6 components as a symmetric tensor)
+        const double t[6] = {s[0], s[1], s[2], s[5], s[3], s[4]};
+        stress.values.insert(stress.values.end(), t, t + 6);
         vm.values.push_back(von_mises(s));
         hydro.values.push_back(hydrostatic(s));
         if (cell_fields.volumetric_strain)

@@ -15,7 +15,7 @@ namespace solidanode
   /**
    * Point data: "displacement_m" (3 components).
    * Cell data: "phase" (voxel label, uint8), "mpi_rank" (int32),
-   * "cauchy_stress_Pa" (9 components, row major), "von_mises_Pa",
+   * "cauchy_stress_Pa" (symmetric, 6 components xx yy zz xy yz xz), "von_mises_Pa",
    * "hydrostatic_stress_Pa" (mean normal stress, negative in compression),
    * "volumetric_strain" (tr eps), "local_porosity" (pore fraction in a
    * window around the voxel). Cell vectors are indexed by OwnedVoxels::cell.

@@ -11,13 +11,26 @@ RESULTS_DIR/plots/):
                           [h] with a state-of-charge panel (protocol runs),
                           else vs state_of_charge, else vs the first
                           eigenstrain_<phase> that varies, else vs increment
-  porosity_contact.png    porosity and contact area per phase pair [um^2]
-                          (contact_area_<A>_<B>_m2) and active/electrolyte
-                          area in contact (interface_area_in_contact_<P>_m2)
+  porosity_contact.png    porosity, the fraction of each active phase's
+                          surface in contact with the electrolyte
+                          (interface_area_in_contact_<P>_m2 /
+                          interface_area_<P>_m2) and the voxel-face contact
+                          area per phase pair [um^2] (contact_area_<A>_<B>_m2)
                           vs time [h], else increment
   stress_per_phase.png    mean / p50 / p99 / max von Mises stress [MPa] per
                           phase vs increment (pore/void phases only with
                           --include-pores)
+  battery_soc.png         (when state_of_charge varies) thickness change [%]
+                          from the start of the first lithiation, stack
+                          pressure [MPa], porosity and active surface in
+                          contact vs state of charge; lithiation (solid, ^)
+                          and delithiation (dashed, v) as separate branches,
+                          one colour per cycle
+  stress_soc.png          p99 and p50 von Mises [MPa] per phase vs state of
+                          charge, same branches
+
+Step names are written where a load step starts; steps that start at the
+same time (press and set_soc take no time) share one label.
 
 Plots whose columns are absent are skipped with a message. Every PNG is
 written under a temporary name and renamed. Needs Debian's python3-numpy and
@@ -173,23 +186,54 @@ def integer_ticks(ax):
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
-def mark_steps(ax, table, x):
-    """Dotted lines and names where a new load step starts (x must be
-    increment or time, i.e. monotonic)."""
+def step_starts(table):
+    """(row index, name) where a new load step starts, or [] when the table
+    has a single step."""
     names = table.text.get("step_name")
     if names is None and table.has("step"):
         names = [f"step {int(s)}" if np.isfinite(s) else "" for s in table["step"]]
     if names is None or len(set(names)) < 2:
+        return []
+    return [(i, n) for i, n in enumerate(names) if i == 0 or n != names[i - 1]]
+
+
+def step_label_groups(positions, names, span, min_gap=0.06, max_names=3):
+    """Merge step starts that lie closer than min_gap * span to the first
+    start of their group (press and set_soc steps take no time, so several
+    start at the same time): one label per group, names joined by ' / '
+    (at most max_names, then '+N'). Groups whose labels would still touch
+    alternate between two heights. Returns [(x, text, level)], level 0 or 1."""
+    groups = []
+    for x, name in zip(positions, names):
+        if groups and abs(x - groups[-1][0]) < min_gap * span:
+            if name not in groups[-1][1]:
+                groups[-1][1].append(name)
+        else:
+            groups.append((x, [name]))
+    out = []
+    for k, (x, group) in enumerate(groups):
+        shown = group[:max_names]
+        text = " / ".join(shown) + (f" +{len(group) - max_names}" if len(group) > max_names else "")
+        close = k > 0 and out[-1][2] == 0 and abs(x - out[-1][0]) < 3 * min_gap * span
+        out.append((x, text, 1 if close else 0))
+    return out
+
+
+def mark_steps(ax, table, x):
+    """Dotted lines where a new load step starts and one label per group of
+    starts that fall together (x must be increment or time, i.e. monotonic)."""
+    starts = step_starts(table)
+    if not starts:
         return
-    for i, name in enumerate(names):
-        if i == 0 or name != names[i - 1]:
-            if i > 0:
-                xb = 0.5 * (x[i - 1] + x[i])
-                ax.axvline(xb, color="0.6", linestyle=":", linewidth=1)
-            else:
-                xb = x[0]
-            ax.text(xb, 0.98, f" {name}", transform=ax.get_xaxis_transform(),
-                    va="top", ha="left", fontsize=8, color="0.35")
+    positions = [x[0] if i == 0 else 0.5 * (x[i - 1] + x[i]) for i, _ in starts]
+    for i, xb in zip((i for i, _ in starts), positions):
+        if i > 0:
+            ax.axvline(xb, color="0.6", linestyle=":", linewidth=1)
+    finite = x[np.isfinite(x)]
+    span = float(finite.max() - finite.min()) if finite.size else 1.0
+    for xb, text, level in step_label_groups(positions, [n for _, n in starts], span or 1.0):
+        ax.text(xb, 0.98 - 0.1 * level, f" {text}", transform=ax.get_xaxis_transform(),
+                va="top", ha="left", fontsize=7, color="0.35")
 
 
 def save(fig, out_dir, filename, written):
@@ -216,6 +260,10 @@ def skipped(what, why):
 # --------------------------------------------------------------------------
 # The three figures
 # --------------------------------------------------------------------------
+
+PANEL_NAMES = {"stack_pressure_Pa": "stack pressure", "thickness_m": "thickness",
+               "state_of_charge": "state of charge"}
+
 
 def plot_pressure_thickness(table, out_dir, written):
     panels = [(c, lbl, s) for c, lbl, s in
@@ -247,7 +295,7 @@ def plot_pressure_thickness(table, out_dir, written):
     fig, axes = plt.subplots(len(panels), 1, sharex=True, squeeze=False,
                              figsize=(8, 2.6 + 2.4 * len(panels)))
     for ax, (col, label, scale) in zip(axes[:, 0], panels):
-        ax.plot(x, table[col] * scale, label=col, **LINE)
+        ax.plot(x, table[col] * scale, label=PANEL_NAMES.get(col, col), **LINE)
         if col == "stack_pressure_Pa" and table.has("applied_pressure_Pa"):
             ax.plot(x, table["applied_pressure_Pa"] * scale, color="0.5",
                     linestyle="--", linewidth=1, label="applied pressure")
@@ -264,15 +312,40 @@ def plot_pressure_thickness(table, out_dir, written):
     save(fig, out_dir, "pressure_thickness.png", written)
 
 
+def contact_columns(table):
+    """Split the contact columns: [(phase, in_contact_col, total_col)] for
+    active phases whose whole interface area is a column too (plotted as a
+    fraction), and the remaining absolute areas [(label, col)] (voxel faces
+    between two solids, or an in-contact area without its total)."""
+    fractions, areas = [], []
+    for c in table.names:
+        m = INTERFACE_RE.match(c)
+        if m and table.has(c):
+            total = f"interface_area_{m.group(1)}_m2"
+            if table.has(total):
+                fractions.append((m.group(1), c, total))
+            else:
+                areas.append((f"{m.group(1)}–electrolyte in contact", c))
+    return fractions, areas
+
+
+def contact_fraction(table, in_contact, total):
+    """Fraction of the active surface in contact (NaN where the area is 0)."""
+    t = table[total]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(t > 0, table[in_contact] / t, np.nan)
+
+
 def plot_porosity_contact(table, out_dir, written, phases):
     if table.has("time_s") and varies(table["time_s"]):
         x, xlabel = table["time_s"] / 3600., "time [h]"
     else:
         x, xlabel = increment_axis(table)
 
-    contact = [c for c in table.names
-               if (CONTACT_RE.match(c) or INTERFACE_RE.match(c)) and table.has(c)]
-    if not table.has("porosity") and not contact:
+    fractions, areas = contact_columns(table)
+    areas = [(pair_label(CONTACT_RE.match(c).group(1), phases) + " (voxel faces)", c)
+             for c in table.names if CONTACT_RE.match(c) and table.has(c)] + areas
+    if not table.has("porosity") and not fractions and not areas:
         skipped("porosity_contact.png",
                 "no column 'porosity' and no column contact_area_<A>_<B>_m2")
         return
@@ -281,9 +354,11 @@ def plot_porosity_contact(table, out_dir, written, phases):
         panels.append("porosity")
     else:
         skipped("porosity panel of porosity_contact.png", "no column 'porosity'")
-    if contact:
+    if fractions:
+        panels.append("fraction")
+    if areas:
         panels.append("contact")
-    else:
+    if not fractions and not areas:
         skipped("contact area panel of porosity_contact.png",
                 "no column contact_area_<A>_<B>_m2")
 
@@ -293,11 +368,13 @@ def plot_porosity_contact(table, out_dir, written, phases):
         if panel == "porosity":
             ax.plot(x, table["porosity"], **LINE)
             ax.set_ylabel("porosity [-]")
+        elif panel == "fraction":
+            for phase, c, total in fractions:
+                ax.plot(x, contact_fraction(table, c, total), label=f"{phase} surface", **LINE)
+            ax.set_ylabel("active surface\nin contact [-]")
+            ax.legend(**LEGEND)
         else:
-            for c in contact:
-                m = CONTACT_RE.match(c)
-                label = pair_label(m.group(1), phases) if m else \
-                    f"{INTERFACE_RE.match(c).group(1)}–electrolyte in contact"
+            for label, c in areas:
                 ax.plot(x, table[c] * 1e12, label=label, **LINE)
             ax.set_ylabel("contact area [µm²]")
             ax.legend(**LEGEND)
@@ -306,7 +383,7 @@ def plot_porosity_contact(table, out_dir, written, phases):
     axes[-1, 0].set_xlabel(xlabel)
     if xlabel == "increment":
         integer_ticks(axes[-1, 0])
-    axes[0, 0].set_title("Porosity and contact area")
+    axes[0, 0].set_title("Porosity and contact")
     fig.tight_layout()
     save(fig, out_dir, "porosity_contact.png", written)
 
@@ -348,6 +425,143 @@ def plot_stress(table, out_dir, written, phases, include_pores):
 
 
 # --------------------------------------------------------------------------
+# Against state of charge: lithiation and delithiation branches per cycle
+# --------------------------------------------------------------------------
+
+def soc_branches(soc, tol=1e-6):
+    """Split the rows into branches along which the state of charge rises
+    (lithiation) or falls (delithiation). Rows where it stays within tol
+    (press, hold, rest) belong to no branch; each branch starts at the row
+    before its first change, so that the curve is continuous. The cycle
+    count goes up when a lithiation follows a delithiation.
+    Returns [dict(kind='lithiation'|'delithiation', cycle=int, rows=[...])]."""
+    branches, cycle, delithiated = [], 1, False
+    current = None
+    for i in range(1, len(soc)):
+        d = soc[i] - soc[i - 1]
+        if not (np.isfinite(d) and abs(d) > tol):
+            current = None
+            continue
+        kind = "lithiation" if d > 0 else "delithiation"
+        if current is None or current["kind"] != kind:
+            if kind == "lithiation" and delithiated:
+                cycle, delithiated = cycle + 1, False
+            delithiated = delithiated or kind == "delithiation"
+            current = dict(kind=kind, cycle=cycle, rows=[i - 1])
+            branches.append(current)
+        current["rows"].append(i)
+    return branches
+
+
+def branch_style(branch):
+    lith = branch["kind"] == "lithiation"
+    return dict(color=f"C{(branch['cycle'] - 1) % 10}", linestyle="-" if lith else "--",
+                marker="^" if lith else "v", markersize=3.5, linewidth=1.5)
+
+
+def branch_name(branch):
+    return f"cycle {branch['cycle']} {branch['kind']}"
+
+
+def thickness_change_percent(table, branches):
+    """Thickness change [%] relative to the thickness where the first
+    lithiation starts (the pressed cell), else where the first branch starts."""
+    lith = [b for b in branches if b["kind"] == "lithiation"]
+    ref_row = (lith or branches)[0]["rows"][0]
+    t = table["thickness_m"]
+    return 100.0 * (t / t[ref_row] - 1.0)
+
+
+def battery_panels(table, branches):
+    """[(y label, [(curve label or None, values)])] for battery_soc.png."""
+    panels = []
+    if table.has("thickness_m"):
+        panels.append(("thickness change [%]\n(from start of lithiation)",
+                       [(None, thickness_change_percent(table, branches))]))
+    if table.has("stack_pressure_Pa"):
+        panels.append(("stack pressure [MPa]", [(None, table["stack_pressure_Pa"] * 1e-6)]))
+    if table.has("porosity"):
+        panels.append(("porosity [-]", [(None, table["porosity"])]))
+    fractions, _ = contact_columns(table)
+    if fractions:
+        curves = [(phase if len(fractions) > 1 else None, contact_fraction(table, c, t))
+                  for phase, c, t in fractions]
+        panels.append(("active surface\nin contact [-]", curves))
+    return panels
+
+
+def draw_branches(ax, soc, curves, branches, legend):
+    for label, y in curves:
+        for b in branches:
+            rows = b["rows"]
+            name = branch_name(b) + (f", {label}" if label else "")
+            ax.plot(soc[rows], y[rows], label=name if legend or label else None,
+                    **branch_style(b))
+    ax.grid(True, alpha=0.3)
+
+
+def battery_figure(table, branches):
+    """Thickness change, stack pressure, porosity and contact fraction vs
+    state of charge, one curve per branch. Returns the figure, or None when
+    no column is there to plot."""
+    panels = battery_panels(table, branches)
+    if not panels:
+        return None
+    soc = table["state_of_charge"]
+    fig, axes = plt.subplots(len(panels), 1, sharex=True, squeeze=False,
+                             figsize=(8, 1.4 + 2.3 * len(panels)))
+    for k, (ax, (ylabel, curves)) in enumerate(zip(axes[:, 0], panels)):
+        draw_branches(ax, soc, curves, branches, legend=k == 0)
+        ax.set_ylabel(ylabel)
+        if k == 0 or any(label for label, _ in curves):
+            ax.legend(**LEGEND)
+    axes[-1, 0].set_xlabel("state of charge [-]")
+    axes[0, 0].set_title("Cell response vs state of charge")
+    fig.tight_layout()
+    return fig
+
+
+def stress_figure(table, branches, phases, include_pores):
+    """p50 and p99 von Mises per solid phase vs state of charge (None when
+    the table has no percentiles)."""
+    chosen = [p for p in phases if (include_pores or not PORE_RE.match(p)) and
+              any(table.has(f"{s}_von_mises_{p}_Pa") for s in ("p50", "p99"))]
+    if not chosen:
+        return None
+    soc = table["state_of_charge"]
+    fig, axes = plt.subplots(len(chosen), 1, sharex=True, squeeze=False,
+                             figsize=(8, 1.4 + 2.3 * len(chosen)))
+    for ax, phase in zip(axes[:, 0], chosen):
+        curves = [(s, table[f"{s}_von_mises_{phase}_Pa"] * 1e-6) for s in ("p99", "p50")
+                  if table.has(f"{s}_von_mises_{phase}_Pa")]
+        draw_branches(ax, soc, curves, branches, legend=True)
+        ax.set_ylabel("von Mises [MPa]")
+        ax.set_title(phase, fontsize=10, loc="left")
+        ax.legend(**LEGEND)
+    axes[-1, 0].set_xlabel("state of charge [-]")
+    fig.suptitle("von Mises stress percentiles vs state of charge")
+    fig.tight_layout()
+    return fig
+
+
+def plot_battery(table, out_dir, written, phases, include_pores):
+    if not table.has("state_of_charge") or not varies(table["state_of_charge"]):
+        skipped("battery_soc.png and stress_soc.png", "no varying column state_of_charge")
+        return
+    branches = soc_branches(table["state_of_charge"])
+    fig = battery_figure(table, branches)
+    if fig is None:
+        skipped("battery_soc.png", "no thickness, pressure, porosity or contact column")
+    else:
+        save(fig, out_dir, "battery_soc.png", written)
+    fig = stress_figure(table, branches, phases, include_pores)
+    if fig is None:
+        skipped("stress_soc.png", "no p50/p99_von_mises_<phase>_Pa columns")
+    else:
+        save(fig, out_dir, "stress_soc.png", written)
+
+
+# --------------------------------------------------------------------------
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
@@ -379,6 +593,7 @@ def main(argv=None):
         plot_pressure_thickness(table, out_dir, written)
         plot_porosity_contact(table, out_dir, written, phases)
         plot_stress(table, out_dir, written, phases, args.include_pores)
+        plot_battery(table, out_dir, written, phases, args.include_pores)
     except OSError as e:
         fail(f"cannot write into '{out_dir}': {e.strerror or e}")
 

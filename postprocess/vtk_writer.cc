@@ -9,7 +9,9 @@
 #include <vtkIntArray.h>
 #include <vtkNew.h>
 #include <vtkPointData.h>
+#include <vtkFieldData.h>
 #include <vtkPolyData.h>
+#include <vtkStringArray.h>
 #include <vtkXMLPolyDataWriter.h>
 #include <vtkPoints.h>
 #include <vtkSmartPointer.h>
@@ -20,6 +22,7 @@
 #include <vtkXMLWriter.h>
 #include <vtkZLibDataCompressor.h>
 
+#include <algorithm>
 #include <iomanip>
 #include <sstream>
 #include <type_traits>
@@ -82,15 +85,18 @@ namespace solidanode
       return "Float64";
     }
 
-    vtkSmartPointer<vtkPoints> make_points(const std::vector<double> &xyz)
+    vtkSmartPointer<vtkPoints> make_points(const std::vector<double> &xyz, bool float32)
     {
-      vtkNew<vtkDoubleArray> coords;
-      coords->SetNumberOfComponents(3);
-      coords->SetNumberOfTuples(static_cast<vtkIdType>(xyz.size() / 3));
-      std::copy(xyz.begin(), xyz.end(), coords->GetPointer(0));
-      auto points = vtkSmartPointer<vtkPoints>::New();
-      points->SetData(coords);
-      return points;
+      auto fill = [&](auto coords) {
+        coords->SetNumberOfComponents(3);
+        coords->SetNumberOfTuples(static_cast<vtkIdType>(xyz.size() / 3));
+        std::copy(xyz.begin(), xyz.end(), coords->GetPointer(0));
+        auto points = vtkSmartPointer<vtkPoints>::New();
+        points->SetData(coords);
+        return points;
+      };
+      return float32 ? fill(vtkSmartPointer<vtkFloatArray>::New()) :
+                       fill(vtkSmartPointer<vtkDoubleArray>::New());
     }
 
     /// Cells of @p per_cell points each; ids are checked against @p n_points.
@@ -115,13 +121,28 @@ namespace solidanode
       return cells;
     }
 
+    void add_phase_names(vtkDataObject *data, const VtkOptions &options)
+    {
+      if (options.phase_names.empty())
+        return;
+      vtkNew<vtkStringArray> names;
+      names->SetName("phase_names");
+      for (const auto &entry : options.phase_names)
+        names->InsertNextValue(entry);
+      data->GetFieldData()->AddArray(names);
+    }
+
     /// Binary appended, optionally zlib-compressed, written atomically.
     void write_xml(vtkXMLWriter *writer, const std::string &path,
-                   const VtkOptions &options)
+                   const VtkOptions &options, std::size_t n_ids)
     {
       atomic_write(path, [&](const std::string &tmp) {
         writer->SetFileName(tmp.c_str());
         writer->SetDataModeToAppended();
+        // Connectivity and offsets as Int32 (half of Int64) where the
+        // piece's point ids fit, which they do for any piece a rank holds.
+        if (n_ids < (std::size_t(1) << 31))
+          writer->SetIdTypeToInt32();
         writer->EncodeAppendedDataOff();
         if (options.compress)
           {
@@ -155,7 +176,7 @@ namespace solidanode
   void write_parallel_header(const std::string &path, const std::string &kind,
                              const std::vector<std::string> &piece_files,
                              const std::vector<DataArray> &point_data,
-                             const std::vector<DataArray> &cell_data);
+                             const std::vector<DataArray> &cell_data, bool float32_points);
 
   void write_vtu(const UnstructuredPiece &piece, const std::string &path,
                  const VtkOptions &options)
@@ -163,17 +184,18 @@ namespace solidanode
     if (piece.points.size() % 3 != 0 || piece.hexahedra.size() % 8 != 0)
       throw std::runtime_error("VTK output " + path + ": malformed mesh arrays");
     vtkNew<vtkUnstructuredGrid> grid;
-    grid->SetPoints(make_points(piece.points));
+    grid->SetPoints(make_points(piece.points, options.float32_points));
     grid->SetCells(VTK_HEXAHEDRON, make_cells(piece.hexahedra, 8, piece.n_points(), path));
 
     for (const auto &a : piece.point_data)
       grid->GetPointData()->AddArray(to_vtk(a, piece.n_points(), path));
     for (const auto &a : piece.cell_data)
       grid->GetCellData()->AddArray(to_vtk(a, piece.n_cells(), path));
+    add_phase_names(grid, options);
 
     vtkNew<vtkXMLUnstructuredGridWriter> writer;
     writer->SetInputData(grid);
-    write_xml(writer, path, options);
+    write_xml(writer, path, options, std::max(piece.n_points(), piece.hexahedra.size()));
   }
 
   void write_vtp(const PolygonPiece &piece, const std::string &path,
@@ -182,35 +204,36 @@ namespace solidanode
     if (piece.points.size() % 3 != 0 || piece.quads.size() % 4 != 0)
       throw std::runtime_error("VTK output " + path + ": malformed polygon arrays");
     vtkNew<vtkPolyData> poly;
-    poly->SetPoints(make_points(piece.points));
+    poly->SetPoints(make_points(piece.points, options.float32_points));
     poly->SetPolys(make_cells(piece.quads, 4, piece.n_points(), path));
+    add_phase_names(poly, options);
     for (const auto &a : piece.cell_data)
       poly->GetCellData()->AddArray(to_vtk(a, piece.n_cells(), path));
 
     vtkNew<vtkXMLPolyDataWriter> writer;
     writer->SetInputData(poly);
-    write_xml(writer, path, options);
+    write_xml(writer, path, options, std::max(piece.n_points(), piece.quads.size()));
   }
 
   void write_pvtp(const std::string &path,
                   const std::vector<std::string> &piece_files,
-                  const PolygonPiece &layout)
+                  const PolygonPiece &layout, bool float32_points)
   {
-    write_parallel_header(path, "PPolyData", piece_files, {}, layout.cell_data);
+    write_parallel_header(path, "PPolyData", piece_files, {}, layout.cell_data, float32_points);
   }
 
   void write_pvtu(const std::string &path,
                   const std::vector<std::string> &piece_files,
-                  const UnstructuredPiece &layout)
+                  const UnstructuredPiece &layout, bool float32_points)
   {
     write_parallel_header(path, "PUnstructuredGrid", piece_files,
-                          layout.point_data, layout.cell_data);
+                          layout.point_data, layout.cell_data, float32_points);
   }
 
   void write_parallel_header(const std::string &path, const std::string &kind,
                              const std::vector<std::string> &piece_files,
                              const std::vector<DataArray> &point_data,
-                             const std::vector<DataArray> &cell_data)
+                             const std::vector<DataArray> &cell_data, bool float32_points)
   {
     std::ostringstream x;
     x << "<?xml version=\"1.0\"?>\n"
@@ -228,7 +251,8 @@ namespace solidanode
     arrays("PPointData", point_data);
     arrays("PCellData", cell_data);
     x << "    <PPoints>\n"
-      << "      <PDataArray type=\"Float64\" Name=\"Points\" NumberOfComponents=\"3\"/>\n"
+      << "      <PDataArray type=\"" << (float32_points ? "Float32" : "Float64")
+      << "\" Name=\"Points\" NumberOfComponents=\"3\"/>\n"
       << "    </PPoints>\n";
     for (const auto &f : piece_files)
       x << "    <Piece Source=\"" << xml_escape(f) << "\"/>\n";
@@ -241,16 +265,22 @@ namespace solidanode
     return vtkVersion::GetVTKVersion();
   }
 
+  std::string format_time(double time)
+  {
+    std::ostringstream x;
+    x << std::setprecision(time_digits) << time;
+    return x.str();
+  }
+
   void write_pvd(const std::string &path,
                  const std::vector<std::pair<double, std::string>> &datasets)
   {
     std::ostringstream x;
-    x << std::setprecision(17);
     x << "<?xml version=\"1.0\"?>\n"
       << "<VTKFile type=\"Collection\" version=\"0.1\" byte_order=\"LittleEndian\">\n"
       << "  <Collection>\n";
     for (const auto &[t, f] : datasets)
-      x << "    <DataSet timestep=\"" << t << "\" group=\"\" part=\"0\" file=\""
+      x << "    <DataSet timestep=\"" << format_time(t) << "\" group=\"\" part=\"0\" file=\""
         << xml_escape(f) << "\"/>\n";
     x << "  </Collection>\n</VTKFile>\n";
     atomic_write_text(path, x.str());

@@ -13,7 +13,8 @@
 namespace solidanode
 {
   /// One named data array. Values are stored as double and written with the
-  /// given type. Tensor arrays have 9 components (row major), vectors 3.
+  /// given type. Symmetric tensors have 6 components (xx yy zz xy yz xz, VTK's order),
+  /// vectors 3.
   struct DataArray
   {
     enum class Type
@@ -54,6 +55,12 @@ namespace solidanode
   struct VtkOptions
   {
     bool compress = true; ///< zlib-compressed binary appended data
+    /// Written as the field data string array "phase_names" of every file,
+    /// one "label=name" entry per phase (as in microstructure.vti); none
+    /// when empty.
+    std::vector<std::string> phase_names;
+    /// Point coordinates as Float32 (else Float64).
+    bool float32_points = false;
   };
 
   /// Write one piece as .vtu (VTK's own XML writer). Throws std::runtime_error
@@ -66,21 +73,31 @@ namespace solidanode
                  const VtkOptions &options = {});
 
   /// Write a .pvtp that references @p piece_files and declares the cell
-  /// arrays of @p layout.
+  /// arrays of @p layout; @p float32_points as VtkOptions::float32_points
+  /// of the pieces.
   void write_pvtp(const std::string &path,
                   const std::vector<std::string> &piece_files,
-                  const PolygonPiece &layout);
+                  const PolygonPiece &layout, bool float32_points = false);
 
   /// Write a .pvtu that references @p piece_files (relative to the .pvtu)
   /// and declares the arrays of @p layout (values are ignored).
   void write_pvtu(const std::string &path,
                   const std::vector<std::string> &piece_files,
-                  const UnstructuredPiece &layout);
+                  const UnstructuredPiece &layout, bool float32_points = false);
 
   /// Version of the VTK library in use, e.g. "9.1.0".
   std::string vtk_version();
 
-  /// Write a .pvd collection of (time, file) pairs; files relative to the pvd.
+  /// Significant digits of the times in .pvd (and .xmf) indexes: enough to
+  /// keep times 1 ms apart distinct up to 1e8 s, few enough that round-off
+  /// (400.00000000000034) is not printed.
+  inline constexpr int time_digits = 12;
+
+  /// @p time with time_digits significant digits, e.g. "400", "0.003".
+  std::string format_time(double time);
+
+  /// Write a .pvd collection of (time, file) pairs; files relative to the
+  /// pvd; times written by format_time.
   void write_pvd(const std::string &path,
                  const std::vector<std::pair<double, std::string>> &datasets);
 } // namespace solidanode

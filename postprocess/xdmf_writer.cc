@@ -1,4 +1,5 @@
 #include <base/file_utils.h>
+#include <postprocess/vtk_writer.h>
 #include <postprocess/xdmf_writer.h>
 
 #include <hdf5.h>
@@ -195,7 +196,7 @@ namespace solidanode
             << ":" << dataset << "</DataItem>\n";
         };
         x << "   <Grid Name=\"mesh\" GridType=\"Uniform\">\n"
-          << "    <Time Value=\"" << s.time << "\"/>\n"
+          << "    <Time Value=\"" << format_time(s.time) << "\"/>\n"
           << "    <Topology TopologyType=\"Hexahedron\" NumberOfElements=\"" << s.n_cells
           << "\">\n"
           << "     <DataItem Dimensions=\"" << s.n_cells

@@ -8,8 +8,10 @@ packages=(
   g++ make cmake pkg-config git
   libdeal.ii-dev petsc-dev libopenmpi-dev openmpi-bin libhdf5-openmpi-dev
   libvtk9-dev libyaml-cpp-dev libgtest-dev
-  # reading VTK files from Python (checks, plots)
-  python3-vtk9 python3-numpy
+  # reading VTK files from Python (checks) and the pictures of
+  # postprocess/render.py (VTK off-screen rendering into xvfb; python3-vtk9
+  # installs next to libvtk9-dev, unlike python3-paraview)
+  python3-vtk9 python3-numpy xvfb xauth
   # summary plots (postprocess/plot_summary.py)
   python3-matplotlib
 )

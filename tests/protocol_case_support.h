@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 
@@ -44,7 +45,10 @@ namespace solidanode
                                   MPI_Comm comm = MPI_COMM_WORLD)
     {
       if (dealii::Utilities::MPI::this_mpi_process(comm) == 0)
-        std::filesystem::create_directories(dir);
+        {
+          std::filesystem::create_directories(dir);
+          std::ofstream(dir + "/case.yaml") << text; // copied into the output
+        }
       MPI_Barrier(comm);
       const CaseConfig config = read_case_string(text, dir + "/case.yaml");
       RunOptions       options;

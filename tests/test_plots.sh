@@ -3,7 +3,8 @@
 # (tests/data/plots/existing), the coming ones (porosity, contact areas,
 # p50/p99, time_s, state_of_charge: tests/data/plots/future) and a minimal
 # table; every PNG must exist, be a PNG, be > 10 kB and not a single colour.
-# Bad input must fail with status 1 and name the file.
+# Bad input must fail with status 1 and name the file. The numbers behind
+# the plots: tests/test_plot_scripts.py.
 # Usage: test_plots.sh SOURCE_DIR    (exit 77 = skipped)
 set -u
 src=${1:?usage: test_plots.sh SOURCE_DIR}
@@ -99,6 +100,16 @@ expect_error missing "$tmp/missing" "no such file"
 expect_error empty "$tmp/empty" "empty"
 expect_error header_only "$tmp/header_only" "no rows"
 expect_error unusable "$tmp/unusable" "no usable columns"
+
+# 5. The numbers behind the plots (branches, units, labels, error bars,
+#    missing-module message): a Python unittest.
+"$py" "$src/tests/test_plot_scripts.py" "$src" > "$tmp/unittest.log" 2>&1 || fail "test_plot_scripts.py"
+sed "s/^/  [unittest] /" "$tmp/unittest.log"
+grep -q "^OK" "$tmp/unittest.log" || fail "test_plot_scripts.py did not report OK"
+
+# 6. A protocol run with state of charge: the battery plots are written.
+run future_soc "$data/future" --out "$tmp/future_soc"
+check_pngs "$tmp/future_soc" battery_soc.png stress_soc.png
 
 if [ "$failures" -ne 0 ]; then
   echo "test_plots: $failures failure(s)"

@@ -1,24 +1,32 @@
 #!/bin/bash
-# postprocess/render.py under pvpython on a tiny run (8^3 voxels, made here
-# with the built solidanode) plus a hand-made interfaces.pvd: von_mises.png,
-# phase.png, contact_map.png and contact_state.png must be non-trivial PNGs;
-# without interfaces.pvd the contact map is skipped with a message.
-# Usage: test_render.sh SOURCE_DIR BUILD_DIR    (exit 77 = skipped)
+# postprocess/render.py (VTK's own off-screen rendering, Debian python3-vtk9,
+# under xvfb-run) on (1) a known dataset: 4^3 voxels whose von Mises stress
+# is 0, 1, 2, 3 MPa by z layer and whose phase is 1 below z = 2 voxels and 2
+# above: the colour range printed must be 0 .. 3 MPa, the picture must show
+# the colours of both ends of the colour map in the model area and not be
+# blank, phase.png both phase colours; (2) a tiny run made with the built
+# solidanode: von_mises.png, phase.png, contact_map.png, contact_state.png
+# must be non-trivial PNGs; without interfaces.pvd the contact map is
+# skipped with a message; (3) not a results directory: status 1.
+# Missing python3-vtk9 or xvfb is a failure (scripts/install_deps.sh
+# installs them), not a skip.
+# Usage: test_render.sh SOURCE_DIR BUILD_DIR
 set -u
 src=${1:?usage: test_render.sh SOURCE_DIR BUILD_DIR}
 build=${2:?usage: test_render.sh SOURCE_DIR BUILD_DIR}
+py=${SOLIDANODE_PYTHON:-/usr/bin/python3}
 
-if ! command -v pvpython >/dev/null 2>&1; then
-  echo "SKIPPED: pvpython not installed (Debian's python3-paraview conflicts with libvtk9-dev)"
-  exit 77
+if ! "$py" -c 'import vtk, numpy' 2>/dev/null; then
+  echo "FAIL: $py cannot import vtk and numpy (apt-get install python3-vtk9 python3-numpy; scripts/install_deps.sh)"
+  exit 1
 fi
 if [ -n "${DISPLAY:-}" ]; then
-  pvrun=(pvpython)
+  run=("$py")
 elif command -v xvfb-run >/dev/null 2>&1; then
-  pvrun=(xvfb-run -a pvpython)
+  run=(xvfb-run -a "$py")
 else
-  echo "SKIPPED: no display and xvfb-run not installed (apt-get install xvfb)"
-  exit 77
+  echo "FAIL: no display and xvfb-run not installed (apt-get install xvfb; scripts/install_deps.sh)"
+  exit 1
 fi
 
 tmp=$(mktemp -d)
@@ -55,49 +63,41 @@ if ! "$build/solidanode" run "$tmp/tiny.yaml" --output "$tmp/run" --quiet > "$tm
   exit 1
 fi
 
-# Interface faces as the solver will write them (PolyData, cell arrays
-# contact_state, phase_pair, area_m2, normal_traction_Pa): the six faces of
-# a cube in the middle of the 4 um box, the same file at both times.
-cat > "$tmp/run/interfaces_00001.vtp" <<'VTP'
-<?xml version="1.0"?>
-<VTKFile type="PolyData" version="0.1" byte_order="LittleEndian">
-  <PolyData>
-    <Piece NumberOfPoints="8" NumberOfPolys="6">
-      <Points>
-        <DataArray type="Float64" NumberOfComponents="3" format="ascii">
-          1e-6 1e-6 1e-6  3e-6 1e-6 1e-6  3e-6 3e-6 1e-6  1e-6 3e-6 1e-6
-          1e-6 1e-6 3e-6  3e-6 1e-6 3e-6  3e-6 3e-6 3e-6  1e-6 3e-6 3e-6
-        </DataArray>
-      </Points>
-      <Polys>
-        <DataArray type="Int64" Name="connectivity" format="ascii">
-          0 3 2 1  4 5 6 7  0 1 5 4  2 3 7 6  1 2 6 5  0 4 7 3
-        </DataArray>
-        <DataArray type="Int64" Name="offsets" format="ascii">4 8 12 16 20 24</DataArray>
-      </Polys>
-      <CellData>
-        <DataArray type="Int32" Name="contact_state" format="ascii">1 1 0 1 2 1</DataArray>
-        <DataArray type="Int32" Name="phase_pair" format="ascii">258 258 258 258 258 258</DataArray>
-        <DataArray type="Float64" Name="area_m2" format="ascii">4e-12 4e-12 4e-12 4e-12 4e-12 4e-12</DataArray>
-        <DataArray type="Float64" Name="normal_traction_Pa" format="ascii">-8e7 -6e7 2e6 -3e7 -1e7 -5e7</DataArray>
-      </CellData>
-    </Piece>
-  </PolyData>
-</VTKFile>
-VTP
-cat > "$tmp/run/interfaces.pvd" <<'PVD'
-<?xml version="1.0"?>
-<VTKFile type="Collection" version="0.1" byte_order="LittleEndian">
-  <Collection>
-    <DataSet timestep="1" group="" part="0" file="interfaces_00001.vtp"/>
-    <DataSet timestep="2" group="" part="0" file="interfaces_00001.vtp"/>
-  </Collection>
-</VTKFile>
-PVD
+# The known dataset.
+mkdir -p "$tmp/known"
+"$py" - "$tmp/known" <<'PY'
+import sys, vtk
+from vtk.util.numpy_support import numpy_to_vtk
+import numpy as np
+out = sys.argv[1]
+img = vtk.vtkImageData()
+img.SetDimensions(5, 5, 5)
+img.SetSpacing(1e-6, 1e-6, 1e-6)
+k = np.repeat(np.arange(4), 16).astype(float)          # z layer of each cell (x fastest)
+for name, values, kind in (("von_mises_Pa", k * 1e6, float), ("phase", 1 + (k >= 2), np.uint8)):
+    a = numpy_to_vtk(np.ascontiguousarray(values.astype(kind)), deep=1)
+    a.SetName(name)
+    img.GetCellData().AddArray(a)
+names = vtk.vtkStringArray()
+names.SetName("phase_names")
+for e in ("1=Si", "2=LPSCl"):
+    names.InsertNextValue(e)
+img.GetFieldData().AddArray(names)
+grid = vtk.vtkAppendFilter()
+grid.AddInputData(img)
+grid.Update()
+w = vtk.vtkXMLUnstructuredGridWriter()
+w.SetFileName(out + "/solution_00001.vtu")
+w.SetInputData(grid.GetOutput())
+w.Write()
+with open(out + "/solution.pvd", "w") as f:
+    f.write('<?xml version="1.0"?>\n<VTKFile type="Collection" version="0.1">\n<Collection>\n'
+            '<DataSet timestep="1" file="solution_00001.vtu"/>\n</Collection>\n</VTKFile>\n')
+PY
 
 render() {  # render NAME ARGS... : log in $tmp/NAME.log, status in $rc
   local name=$1; shift
-  timeout 300 "${pvrun[@]}" "$src/postprocess/render.py" "$@" > "$tmp/$name.log" 2>&1
+  timeout 300 "${run[@]}" "$src/postprocess/render.py" "$@" > "$tmp/$name.log" 2>&1
   rc=$?
   sed "s/^/  [$name] /" "$tmp/$name.log"
 }
@@ -111,7 +111,7 @@ check_pngs() {  # check_pngs DIR NAME...
     local size; size=$(stat -c %s "$f")
     [ "$size" -gt 10240 ] || fail "$f is only $size bytes"
     # Not one flat colour: count the distinct colours with ParaView's VTK.
-    timeout 120 pvpython - "$f" > "$tmp/colours.log" 2>&1 <<'PY' || { cat "$tmp/colours.log"; fail "$f: too few colours"; }
+    timeout 120 "$py" - "$f" > "$tmp/colours.log" 2>&1 <<'PY' || { cat "$tmp/colours.log"; fail "$f: too few colours"; }
 import sys
 from vtkmodules.vtkIOImage import vtkPNGReader
 r = vtkPNGReader()
@@ -132,12 +132,48 @@ PY
   if ls -A "$dir" | grep -q '\.tmp'; then fail "temporary files left in $dir"; fi
 }
 
-# 1. Last time, default output directory, with interfaces.
+# 1. The known dataset: colour range and colours match the data.
+render known "$tmp/known" --out "$tmp/known_out"
+[ "$rc" -eq 0 ] || fail "render known: exit status $rc"
+grep -q "von_mises.png: colour range 0 .. 3 MPa (data 0 .. 3 MPa)" "$tmp/known.log" \
+  || fail "known: colour range not 0 .. 3 MPa"
+grep -q "phase.png: 2 phase(s): 1=Si, 2=LPSCl" "$tmp/known.log" || fail "known: phase names"
+"$py" - "$tmp/known_out" > "$tmp/pixels.log" 2>&1 <<'PY' || { cat "$tmp/pixels.log"; fail "known: pixels do not match the data"; }
+import sys
+import numpy as np
+import vtk
+from vtk.util.numpy_support import vtk_to_numpy
+
+def pixels(path):
+    r = vtk.vtkPNGReader()
+    r.SetFileName(path)
+    r.Update()
+    nx, ny, _ = r.GetOutput().GetDimensions()
+    a = vtk_to_numpy(r.GetOutput().GetPointData().GetScalars()).reshape(ny, nx, -1)[:, :, :3]
+    return a[:, : int(0.8 * nx)].reshape(-1, 3).astype(int)   # the model, not the colour bar
+
+def has(px, rgb, tol=3):
+    return int((np.abs(px - np.array(rgb)).max(axis=1) <= tol).sum())
+
+vm = pixels(sys.argv[1] + "/von_mises.png")
+white = has(vm, (255, 255, 255), 0)
+assert white < 0.9 * len(vm), f"blank: {white} of {len(vm)} pixels white"
+low, high = has(vm, (68, 1, 84)), has(vm, (253, 231, 37))      # viridis at 0 and 1
+assert low > 500 and high > 500, f"0 MPa colour in {low} pixels, 3 MPa colour in {high}"
+assert has(vm, (217, 26, 26), 10) == 0, "voxels above the colour range drawn red"
+ph = pixels(sys.argv[1] + "/phase.png")
+a, b = has(ph, (217, 217, 217)), has(ph, (31, 120, 181))        # first two palette colours
+assert a > 500 and b > 500, f"phase colours in {a} and {b} pixels"
+print(f"ok: {low} / {high} pixels at the ends of the colour map, phases {a} / {b}")
+PY
+cat "$tmp/pixels.log"
+check_pngs "$tmp/known_out" von_mises.png phase.png
+
+# 2. A run of the built program: last time, default output directory, with
+#    interfaces; then an earlier time into --out without them.
 render last "$tmp/run" --last
 [ "$rc" -eq 0 ] || fail "render --last: exit status $rc"
 check_pngs "$tmp/run/plots" von_mises.png phase.png contact_map.png contact_state.png
-
-# 2. An earlier time into --out, without interfaces: contact map skipped visibly.
 rm "$tmp/run/interfaces.pvd"
 render first "$tmp/run" --time 1 --out "$tmp/first"
 [ "$rc" -eq 0 ] || fail "render --time 1: exit status $rc"

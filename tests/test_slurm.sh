@@ -1,6 +1,8 @@
 #!/bin/bash
 # A real one-node Slurm cluster on localhost runs the tiny sweep as a job
-# array (cluster/submit_sweep.sh) and the collect job writes study.csv.
+# array (cluster/submit_sweep.sh): an invalid case stops the submission,
+# --skip-invalid submits the valid ones, the collect job (afterany) writes
+# study.csv.
 # Needs root (installs slurm-wlm and munge with apt-get, starts munged,
 # slurmctld and slurmd); prints "SKIPPED: ..." and exits 77 where impossible.
 # Usage: test_slurm.sh SOLIDANODE SOURCE_DIR WORK_DIR
@@ -83,8 +85,22 @@ sinfo
 out=$work/study
 export SOLIDANODE=$prog
 export OMPI_MCA_btl_vader_single_copy_mechanism=none
-bash "$src/cluster/submit_sweep.sh" slurm "$src/tests/data/sweep/study.yaml" "$out" 1 \
-  || { echo "FAIL: submit_sweep.sh"; exit 1; }
+# The study has an invalid case: nothing is submitted ...
+bash "$src/cluster/submit_sweep.sh" slurm "$src/tests/data/sweep/study.yaml" "$out" 1 > "$work/refused.log" 2>&1
+rc=$?
+cat "$work/refused.log"
+[ "$rc" -eq 2 ] || { echo "FAIL: submit_sweep.sh exit $rc with an invalid case, expected 2"; exit 1; }
+grep -q "case_0002.*invalid" "$work/refused.log" || { echo "FAIL: the invalid case is not named"; exit 1; }
+[ -z "$(squeue -h)" ] || { echo "FAIL: jobs were submitted for an invalid study"; squeue; exit 1; }
+# ... unless --skip-invalid: the valid cases run, the collect job waits with afterany.
+bash "$src/cluster/submit_sweep.sh" slurm --skip-invalid "$src/tests/data/sweep/study.yaml" "$out" 1 \
+  > "$work/submit.log" 2>&1 || { cat "$work/submit.log"; echo "FAIL: submit_sweep.sh --skip-invalid"; exit 1; }
+cat "$work/submit.log"
+grep -q "submitting cases 0,1" "$work/submit.log" || { echo "FAIL: not cases 0,1"; exit 1; }
+collect_id=$(sed -n 's/.*collect job \([0-9]*\);.*/\1/p' "$work/submit.log")
+dep=$(scontrol show job "$collect_id" 2>/dev/null | grep -o 'Dependency=[^ ]*')
+echo "collect job $collect_id: $dep"
+case "$dep" in *afterany*|Dependency=\(null\)) ;; *) echo "FAIL: collect job dependency '$dep'"; exit 1 ;; esac
 for i in $(seq 300); do
   [ -z "$(squeue -h 2>/dev/null)" ] && break
   sleep 1
@@ -98,5 +114,5 @@ cat "$csv"
 ls "$out"/sweep-collect-*.out >/dev/null 2>&1 || { echo "FAIL: the collect job did not run"; exit 1; }
 [ "$(wc -l < "$csv")" -eq 4 ] || { echo "FAIL: study.csv rows"; exit 1; }
 [ "$(grep -c ',finished,' "$csv")" -eq 2 ] || { echo "FAIL: two cases should finish"; exit 1; }
-grep -q 'failed (exit code 1)' "$csv" || { echo "FAIL: case 2 not recorded as failed"; exit 1; }
+grep -q '^2,.*,not run,' "$csv" || { echo "FAIL: case 2 (invalid, not submitted) not listed as 'not run'"; exit 1; }
 echo "test_slurm.sh: OK (job array of 3 + collect on a local Slurm $(sinfo -V))"

@@ -49,8 +49,26 @@ grep -q "1 run, 2 skipped, 1 failed" "$work/second.log" || fail "resume summary 
 cp "$csv" "$work/before.csv"
 "$prog" sweep "$src/tests/data/sweep/study.yaml" --output "$out" --collect
 cmp -s "$csv" "$work/before.csv" || fail "--collect changed study.csv"
-"$prog" sweep "$src/tests/data/sweep/study.yaml" --output "$out" --dry-run | grep -q "3 case(s), mode list" \
-  || fail "--dry-run output"
+# --dry-run checks the cases: the invalid one is flagged and the exit code is 1.
+set +e
+"$prog" sweep "$src/tests/data/sweep/study.yaml" --output "$out" --dry-run > "$work/dry.log" 2>&1
+rc=$?
+set -e
+cat "$work/dry.log"
+[ "$rc" -eq 1 ] || fail "--dry-run exit code $rc with an invalid case, expected 1"
+grep -q "3 case(s), mode list" "$work/dry.log" || fail "--dry-run output"
+grep -q "^  case_0002:.*\[invalid: .*Poisson ratio" "$work/dry.log" || fail "--dry-run does not flag case 2"
+[ "$(grep -c '\[invalid: ' "$work/dry.log")" -eq 1 ] || fail "--dry-run flags a valid case"
+"$prog" sweep "$src/tests/data/sweep/study.yaml" --output "$out" --dry-run --case 0 > "$work/dry0.log" \
+  || fail "--dry-run --case 0 (valid) should exit 0"
+# srun as the launcher: given --ntasks=N, not -np N.
+printf '#!/bin/bash\necho "$@" > "%s/srun_args"\nexit 0\n' "$work" > "$work/srun"
+chmod +x "$work/srun"
+SOLIDANODE_MPIRUN="$work/srun" "$prog" sweep "$src/tests/data/sweep/study.yaml" --np 3 \
+  --output "$work/srun_out" --case 1 > "$work/srun.log" 2>&1 || true
+grep -q -- "^--ntasks=3 .* run .*case_0001/case.yaml" "$work/srun_args" \
+  || fail "srun launcher got '$(cat "$work/srun_args" 2>/dev/null)', expected '--ntasks=3 PROGRAM run ...'"
+grep -q -- "-np" "$work/srun_args" && fail "srun launcher was given -np"
 # --case K runs only case K.
 rm -rf "$out/case_0000"
 "$prog" sweep "$src/tests/data/sweep/study.yaml" --np 1 --output "$out" --case 0 > "$work/third.log"

@@ -1,10 +1,15 @@
 #include <base/file_utils.h>
+#include <mesh/voxel_mesh.h>
+#include <postprocess/porosity.h>
 #include <solver/drivers/run_support.h>
 
 #include <deal.II/base/revision.h>
 
 #include <petscversion.h>
 
+#include <algorithm>
+#include <array>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -192,13 +197,70 @@ namespace solidanode
     , comm_(comm)
   {}
 
-  void OutputSeries::write(const std::string &base, double time,
+  std::vector<double> cell_local_porosity(const VoxelImage                                      &image,
+                                          const dealii::parallel::distributed::Triangulation<3> &tria,
+                                          const std::set<std::uint8_t> &pore_labels,
+                                          double                        window)
+  {
+    if (window <= 0.)
+      window = 5. * image.voxel_size[0];
+    const unsigned int half = static_cast<unsigned int>(
+      std::max(0., std::round((window / image.voxel_size[0] - 1.) / 2.)));
+    std::array<std::size_t, 3> lo{{image.dims[0], image.dims[1], image.dims[2]}}, hi{{0, 0, 0}};
+    for (const auto &cell : tria.active_cell_iterators())
+      if (cell->is_locally_owned())
+        {
+          const auto ijk = voxel_of(image, cell->center());
+          for (unsigned int d = 0; d < 3; ++d)
+            {
+              lo[d] = std::min(lo[d], ijk[d]);
+              hi[d] = std::max(hi[d], ijk[d] + 1);
+            }
+        }
+    std::vector<double> porosity(tria.n_active_cells(), 0.);
+    if (hi[0] <= lo[0])
+      return porosity;
+    const auto box = local_fraction(image, pore_labels, half, lo, hi);
+    for (const auto &cell : tria.active_cell_iterators())
+      if (cell->is_locally_owned())
+        {
+          const auto ijk = voxel_of(image, cell->center());
+          porosity[cell->active_cell_index()] =
+            box[(ijk[0] - lo[0]) +
+                (hi[0] - lo[0]) * ((ijk[1] - lo[1]) + (hi[1] - lo[1]) * (ijk[2] - lo[2]))];
+        }
+    return porosity;
+  }
+
+  double OutputSeries::distinct_output_time(double time, const std::vector<double> &previous)
+  {
+    if (previous.empty())
+      return time;
+    const double last = previous.back();
+    return time >= last + time_offset ? time : last + time_offset;
+  }
+
+  void OutputSeries::set_phase_names(const std::map<std::uint8_t, std::string> &names)
+  {
+    phase_names_.clear();
+    for (const auto &[label, name] : names)
+      phase_names_.push_back(std::to_string(label) + "=" + name);
+  }
+
+  void OutputSeries::write(const std::string &base, double physical_time,
                            const UnstructuredPiece &piece, const PolygonPiece *interfaces)
   {
+    std::vector<double> previous;
+    for (const auto &[t, f] : pvd_)
+      previous.push_back(t);
+    for (const auto &x : xdmf_steps_)
+      previous.push_back(x.time);
+    std::sort(previous.begin(), previous.end());
+    const double time = distinct_output_time(physical_time, previous);
     const unsigned int rank    = dealii::Utilities::MPI::this_mpi_process(comm_);
     const unsigned int n_ranks = dealii::Utilities::MPI::n_mpi_processes(comm_);
     const fs::path     out(directory_);
-    const VtkOptions   vtk_options{spec_.compress};
+    const VtkOptions   vtk_options{spec_.compress, phase_names_, spec_.float32};
     auto piece_name = [&](const char *kind, unsigned int r, const char *ext) {
       char name[128];
       std::snprintf(name, sizeof name, "pieces/%s_%s_r%05u.%s", kind, base.c_str(), r, ext);
@@ -236,14 +298,14 @@ namespace solidanode
     if (spec_.vtk)
       {
         const std::string pvtu = "solution_" + base + ".pvtu";
-        write_pvtu((out / pvtu).string(), pieces, piece);
+        write_pvtu((out / pvtu).string(), pieces, piece, spec_.float32);
         pvd_.emplace_back(time, pvtu);
         write_pvd((out / "solution.pvd").string(), pvd_);
       }
     if (with_interfaces)
       {
         const std::string pvtp = "interfaces_" + base + ".pvtp";
-        write_pvtp((out / pvtp).string(), ipieces, *interfaces);
+        write_pvtp((out / pvtp).string(), ipieces, *interfaces, spec_.float32);
         interfaces_pvd_.emplace_back(time, pvtp);
         write_pvd((out / "interfaces.pvd").string(), interfaces_pvd_);
       }
@@ -335,6 +397,10 @@ namespace solidanode
     log(solidanode_banner() + " " + utc_now() + ": " +
         (options.restart ? "restarting " : "running ") + config.file + what + " on " +
         std::to_string(n_ranks) + " rank(s)");
+    // The case file as given, next to its results (the resolved input is in
+    // run.json).
+    if (root && fs::is_regular_file(config.file))
+      atomic_write_text((out / "case.yaml").string(), read_text(config.file));
   }
 
   void RunContext::timed(const std::string &part, const std::function<void()> &f)

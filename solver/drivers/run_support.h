@@ -5,6 +5,7 @@
 #pragma once
 
 #include <base/json.h>
+#include <mesh/voxel_image.h>
 #include <postprocess/summary.h>
 #include <postprocess/vtk_writer.h>
 #include <postprocess/xdmf_writer.h>
@@ -15,13 +16,16 @@
 
 #include <deal.II/base/mpi.h>
 #include <deal.II/base/timer.h>
+#include <deal.II/distributed/tria.h>
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -112,9 +116,23 @@ namespace solidanode
     OutputSeries(std::string directory, const OutputSpec &spec, MPI_Comm comm);
 
     /// Write one output (collective). @p base names the files (e.g. "00012"),
-    /// @p time is the value in the .pvd/.xmf index. @p interfaces may be null.
+    /// @p time is the value in the .pvd/.xmf index, made distinct by
+    /// distinct_output_time. @p interfaces may be null.
     void write(const std::string &base, double time, const UnstructuredPiece &piece,
                const PolygonPiece *interfaces);
+
+    /// Names written as the field data "phase_names" ("label=name") of every
+    /// piece.
+    void set_phase_names(const std::map<std::uint8_t, std::string> &names);
+
+    /// Offset between index times that would not increase [s]: 1 ms.
+    static constexpr double time_offset = 1e-3;
+
+    /// The time an output is indexed at: @p time, or @p previous +
+    /// time_offset when @p time does not exceed @p previous by that much
+    /// (increments that take no time: press, set_soc), so that every time
+    /// in the index is distinct and ParaView's time slider reaches each.
+    static double distinct_output_time(double time, const std::vector<double> &previous);
 
     /// The lists of written files, for checkpoint.json, and back.
     void to_json(Json &state) const;
@@ -126,7 +144,17 @@ namespace solidanode
     MPI_Comm                                     comm_;
     std::vector<std::pair<double, std::string>>  pvd_, interfaces_pvd_;
     std::vector<XdmfStep>                        xdmf_steps_;
+    std::vector<std::string>                     phase_names_;
   };
+
+  /// Local porosity (pore fraction in a cubic window of @p window metres,
+  /// 0: 5 voxels, reference configuration) of each locally owned cell of
+  /// @p tria, indexed by active cell index; computed for the bounding box of
+  /// the owned cells.
+  std::vector<double> cell_local_porosity(const VoxelImage                                      &image,
+                                          const dealii::parallel::distributed::Triangulation<3> &tria,
+                                          const std::set<std::uint8_t> &pore_labels,
+                                          double                        window);
 
   /**
    * What every driver does before its first and after its last increment:

@@ -545,7 +545,7 @@ namespace solidanode
         o.child("format").fail("found '" + format + "', expected 'vtk', 'xdmf' or 'both'");
       out.vtk             = format != "xdmf";
       out.xdmf            = format != "vtk";
-      out.float32         = o.boolean("float32", false);
+      out.float32         = o.boolean("float32", true);
       out.compress        = o.boolean("compress", true);
       out.interfaces      = o.boolean("interfaces", true);
       out.profiles        = o.boolean("profiles", true);

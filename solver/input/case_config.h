@@ -112,7 +112,7 @@ namespace solidanode
     /// parallel HDF5 file per step (.xmf/.h5), or both.
     bool         vtk  = true;
     bool         xdmf = false;
-    bool         float32  = false; ///< real-valued arrays as Float32
+    bool         float32  = true;  ///< real-valued arrays as Float32 (false: Float64)
     bool         compress = true;  ///< zlib-compressed appended data
     bool         interfaces = true; ///< interfaces_*.pvtp + interfaces.pvd
     bool         profiles   = true; ///< profiles_<increment>.csv

@@ -1,4 +1,6 @@
 #include <solver/drivers/protocol/protocol_driver.h>
+#include <solver/input/resolved_case.h>
+#include <solver/input/resolved_protocol.h>
 
 #include <solver/drivers/protocol/stack_control.h>
 
@@ -181,6 +183,8 @@ namespace solidanode
     record["mesh"]["coarse_cells"] = static_cast<unsigned long long>(model_.mesh_info.n_coarse_cells);
     record["mesh"]["refinements"]  = model_.mesh_info.n_refinements;
     record["case_file"]            = config.file;
+    record["case"]                 = resolved_case(config, model_.image);
+    add_resolved_protocol(record["case"], config, model_.chemo);
     record["case_hash"]            = ctx_.case_hash;
     record["kinematics"] =
       model_.chemo.kinematics == ChemoSpec::Kinematics::finite ? "finite" : "small";

@@ -53,7 +53,20 @@ namespace solidanode
     , limits_(model.config.materials, phase_names(model))
     , summary(columns())
     , series(ctx.result.output_directory, model.config.output, ctx.comm)
-  {}
+  {
+    series.set_phase_names(model.image.phase_names);
+    const auto &fields = model.config.output.fields;
+    if ((fields.empty() || fields.count("local_porosity")) && !model.pore_labels.empty())
+      {
+        std::set<std::uint8_t> pores;
+        for (const unsigned int l : model.pore_labels)
+          pores.insert(static_cast<std::uint8_t>(l));
+        ctx.timed("porosity", [&] {
+          local_porosity_ = cell_local_porosity(model.image, model.tria, pores,
+                                                model.config.output.porosity_window);
+        });
+      }
+  }
 
   std::vector<std::string> ProtocolRecorder::phase_names(const ProtocolModel &model)
   {
@@ -261,8 +274,14 @@ namespace solidanode
       if (cell->is_locally_owned() && model_.active.count(cell->material_id()))
         concentration[cell->active_cell_index()] =
           x[cell->active_cell_index()] * model_.active.at(cell->material_id()).c_max;
+    // Volume change J - 1 (tr eps of a steps run to first order).
+    std::vector<double> volumetric(det_f.size());
+    for (std::size_t c = 0; c < det_f.size(); ++c)
+      volumetric[c] = det_f[c] - 1.;
     CellFields fields;
-    fields.stress = &stress;
+    fields.stress            = &stress;
+    fields.volumetric_strain = &volumetric;
+    fields.local_porosity    = local_porosity_.empty() ? nullptr : &local_porosity_;
     fields.extra  = {{"soc", output_array("soc"), &x},
                      {"li_concentration", output_array("li_concentration"), &concentration},
                      {"det_F", output_array("det_F"), &det_f},

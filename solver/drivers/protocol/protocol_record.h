@@ -48,6 +48,9 @@ namespace solidanode
 
   private:
     using Row = std::map<std::string, std::string>;
+    /// Pore fraction around each owned cell (reference configuration, as in
+    /// steps runs); empty when not written.
+    std::vector<double> local_porosity_;
     struct Volumes; // per-phase statistics of one state
 
     static std::vector<std::string> phase_names(const ProtocolModel &model);

@@ -22,6 +22,7 @@ namespace solidanode
     , series_(ctx_.result.output_directory, config.output, comm)
   {
     ctx_.timed("image", [&] { image_ = acquire_image(config.microstructure, comm); });
+    series_.set_phase_names(image_.phase_names);
     // Materials against the image: every label has a material, and no
     // material names a phase the image does not contain (same image on every
     // rank, so the same verdict everywhere).
@@ -107,35 +108,8 @@ namespace solidanode
     if (!wanted)
       return;
     ctx_.timed("porosity", [&] {
-      const double window = config_.output.porosity_window > 0. ?
-                              config_.output.porosity_window :
-                              5. * image_.voxel_size[0];
-      const unsigned int half = static_cast<unsigned int>(
-        std::max(0., std::round((window / image_.voxel_size[0] - 1.) / 2.)));
-      std::array<std::size_t, 3> lo{{image_.dims[0], image_.dims[1], image_.dims[2]}},
-        hi{{0, 0, 0}};
-      for (const auto &cell : tria_->active_cell_iterators())
-        if (cell->is_locally_owned())
-          {
-            const auto ijk = voxel_of(image_, cell->center());
-            for (unsigned int d = 0; d < 3; ++d)
-              {
-                lo[d] = std::min(lo[d], ijk[d]);
-                hi[d] = std::max(hi[d], ijk[d] + 1);
-              }
-          }
-      local_porosity_.assign(tria_->n_active_cells(), 0.);
-      if (hi[0] <= lo[0])
-        return;
-      const auto box = local_fraction(image_, pore_labels8_, half, lo, hi);
-      for (const auto &cell : tria_->active_cell_iterators())
-        if (cell->is_locally_owned())
-          {
-            const auto ijk = voxel_of(image_, cell->center());
-            local_porosity_[cell->active_cell_index()] =
-              box[(ijk[0] - lo[0]) +
-                  (hi[0] - lo[0]) * ((ijk[1] - lo[1]) + (hi[1] - lo[1]) * (ijk[2] - lo[2]))];
-          }
+      local_porosity_ =
+        cell_local_porosity(image_, *tria_, pore_labels8_, config_.output.porosity_window);
     });
   }
 
