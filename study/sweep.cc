@@ -80,13 +80,12 @@ namespace solidanode
     }
 
 
-    std::string csv_safe(std::string s)
+    /// Line breaks as spaces (the value also appears in '#' comment lines).
+    std::string one_line(std::string s)
     {
       for (char &ch : s)
-        if (ch == ',')
-          ch = ';';
-        else if (ch == '\n' || ch == '\r' || ch == '"')
-          ch = ch == '"' ? '\'' : ' ';
+        if (ch == '\n' || ch == '\r')
+          ch = ' ';
       return s;
     }
 
@@ -247,12 +246,12 @@ namespace solidanode
   std::string value_text(const YAML::Node &value)
   {
     if (value.IsScalar())
-      return csv_safe(value.Scalar());
+      return one_line(value.Scalar());
     YAML::Emitter e;
     e.SetMapFormat(YAML::Flow);
     e.SetSeqFormat(YAML::Flow);
     e << value;
-    return csv_safe(e.c_str());
+    return one_line(e.c_str());
   }
 
   Study read_study(const std::string &path)
@@ -362,8 +361,8 @@ namespace solidanode
           }
         if (status.empty())
           status = fs::exists(dir) ? "not finished" : "not run";
-        row["status"]      = csv_safe(status);
-        row["error"]       = csv_safe(error);
+        row["status"]      = status;
+        row["error"]       = error;
         row["wall_time_s"] = json_string(run, "wall_seconds");
         const fs::path summary_file = dir / "summary.csv";
         if (fs::exists(summary_file))
@@ -424,7 +423,7 @@ namespace solidanode
           catch (const std::exception &e)
             {
               if (row["error"].empty())
-                row["error"] = csv_safe(e.what());
+                row["error"] = e.what();
             }
         rows.push_back(row);
       }

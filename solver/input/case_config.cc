@@ -1,6 +1,7 @@
 #include <solver/input/case_config.h>
 #include <solver/input/homogenize_config.h>
 #include <solver/input/microstructure_config.h>
+#include <base/names.h>
 #include <base/yaml_input.h>
 #include <solver/input/output_fields.h>
 #include <solver/materials/material_law.h>
@@ -100,6 +101,7 @@ namespace solidanode
           if (label < 0 || label > 255)
             c.fail("found label '" + key + "', expected an integer 0..255");
           names[static_cast<std::uint8_t>(label)] = c.as_string();
+          require_safe_name(c, names[static_cast<std::uint8_t>(label)], "phase name");
         }
       return names;
     }
@@ -606,7 +608,10 @@ namespace solidanode
 
       const InputNode mats = root.child("materials");
       for (const auto &name : mats.keys())
-        c.materials[name] = read_material(mats.child(name), name);
+        {
+          require_safe_name(mats.child(name), name, "phase name");
+          c.materials[name] = read_material(mats.child(name), name);
+        }
       if (c.materials.empty())
         mats.fail("expected at least one material");
       if (const auto b = root.optional_child("boundary"))
