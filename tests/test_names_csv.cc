@@ -3,6 +3,7 @@
 // round trip unchanged.
 #include <base/binary_pack.h>
 #include <base/csv.h>
+#include <base/file_utils.h>
 #include <base/names.h>
 #include <base/yaml_input.h>
 #include <postprocess/summary.h>
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace solidanode;
@@ -152,4 +154,57 @@ TEST(BinaryPack, TruncatedMessageThrows)
   w.bytes.resize(w.bytes.size() - 2);
   BinaryReader r(w.bytes);
   EXPECT_THROW(r.get_string(), std::runtime_error);
+}
+
+TEST(FileFingerprint, ChangesWithAnyByteAndSize)
+{
+  const std::string path = "fingerprint_" + std::to_string(::getpid()) + ".bin";
+  auto              write = [&](const std::string &bytes) {
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    f << bytes;
+  };
+  write("abcdef");
+  const std::string a = file_fingerprint(path);
+  EXPECT_EQ(a, file_fingerprint(path));
+  EXPECT_EQ(a.rfind("fnv1a64:", 0), 0u) << a;
+  EXPECT_EQ(a.substr(a.size() - 2), ":6") << a;
+  write("abcdeg"); // same size, one byte
+  const std::string b = file_fingerprint(path);
+  write("abcdef\n");
+  const std::string c = file_fingerprint(path);
+  write("");
+  const std::string empty = file_fingerprint(path);
+  write("a");
+  const std::string one = file_fingerprint(path);
+  std::remove(path.c_str());
+  EXPECT_NE(a, b);
+  EXPECT_NE(a, c);
+  // FNV-1a 64 of the empty input is its offset basis.
+  EXPECT_EQ(empty, "fnv1a64:cbf29ce484222325:0");
+  EXPECT_EQ(one, "fnv1a64:af63dc4c8601ec8c:1"); // the published FNV-1a 64 of "a"
+}
+
+TEST(FileFingerprint, RefusesMissingAndNonRegularFiles)
+{
+  auto message = [](const std::string &path) {
+    try
+      {
+        file_fingerprint(path);
+      }
+    catch (const std::runtime_error &e)
+      {
+        return std::string(e.what());
+      }
+    return std::string("(no error)");
+  };
+  EXPECT_EQ(message("/nonexistent/x.raw"),
+            "cannot read '/nonexistent/x.raw': No such file or directory");
+  EXPECT_EQ(message("/dev/zero"),
+            "cannot read '/dev/zero': it is a character device, expected a regular file");
+  EXPECT_EQ(message("."), "cannot read '.': it is a directory, expected a regular file");
+  const std::string fifo = "fifo_" + std::to_string(::getpid());
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const std::string m = message(fifo);
+  std::remove(fifo.c_str());
+  EXPECT_EQ(m, "cannot read '" + fifo + "': it is a FIFO (named pipe), expected a regular file");
 }

@@ -182,6 +182,7 @@ namespace solidanode
     record["mesh"]["refinements"]  = model_.mesh_info.n_refinements;
     record["case_file"]            = config.file;
     record["case_hash"]            = ctx_.case_hash;
+    record["inputs"]               = fingerprints_json(ctx_.inputs);
     record["kinematics"] =
       model_.chemo.kinematics == ChemoSpec::Kinematics::finite ? "finite" : "small";
     record["temperature_K"] = model_.chemo.temperature;

@@ -169,6 +169,7 @@ namespace solidanode
     record["linear_solver"]        = matrix_free_ ? "mf" : "amg";
     record["case"]                 = resolved_case(config_, image_);
     record["case_hash"]            = ctx_.case_hash;
+    record["inputs"]               = fingerprints_json(ctx_.inputs);
     record["status"]               = "running";
     ctx_.write_record(record);
 
@@ -229,6 +230,7 @@ namespace solidanode
     Json state           = Json::object();
     state["increment"]   = increment;
     state["case_hash"]   = ctx_.case_hash;
+    state["inputs"]      = fingerprints_json(ctx_.inputs);
     state["top"]         = top_;
     state["eigenstrain"] = Json::object();
     for (const auto &[phase, v] : eig_)
@@ -251,6 +253,7 @@ namespace solidanode
           throw CollectiveError("cannot restart: the case file " + config_.file +
                                 " changed since the checkpoint in " +
                                 ctx_.result.output_directory);
+        check_fingerprints(state["inputs"], ctx_.inputs, ctx_.result.output_directory);
         done_ = state["increment"].as<unsigned int>();
         top_  = state["top"].as<double>();
         for (const auto &e : state["eigenstrain"])
