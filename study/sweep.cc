@@ -291,8 +291,8 @@ namespace solidanode
     root.check_unknown_keys();
 
     // Check the base reads and every path exists in it.
+    read_case(study.base_file); // first: its checks include the YAML limits
     study.base = YAML::LoadFile(study.base_file);
-    read_case(study.base_file);
     for (const auto &p : study.parameters)
       {
         YAML::Node copy = YAML::Clone(study.base);

@@ -1,6 +1,7 @@
 #include <solver/input/case_config.h>
 #include <solver/input/homogenize_config.h>
 #include <solver/input/microstructure_config.h>
+#include <base/file_utils.h>
 #include <base/names.h>
 #include <base/yaml_input.h>
 #include <solver/input/output_fields.h>
@@ -294,6 +295,8 @@ namespace solidanode
       mat.homogenized_from = resolve_path(h, h.as_string());
       const std::string &file = mat.homogenized_from;
       YAML::Node         json; // JSON is YAML
+      if (const std::string kind = file_kind_problem(file); !kind.empty())
+        h.fail("cannot read '" + file + "': " + kind);
       try
         {
           json = YAML::LoadFile(file);
