@@ -188,6 +188,7 @@ namespace solidanode
               errors.observe(compressor);
             vtkXMLDataElement *root = parser->GetRootElement();
             check_data_arrays(root, has_element(root, "AppendedData"), fail);
+            check_binary_arrays(parser, path, fail);
           }
         reader->Update();
         vtkImageData *data = reader->GetOutput();
