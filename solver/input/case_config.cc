@@ -589,6 +589,11 @@ namespace solidanode
           .fail("mean dilatation is a finite-strain option: it needs a 'protocol' "
                 "case with chemo.kinematics 'finite' (this case is " +
                 std::string(c.chemo ? "small-strain" : "a 'steps' case, small-strain") + ")");
+      c.solver.allow_invalid_states = s.boolean("allow_invalid_states", false);
+      if (c.solver.allow_invalid_states && c.chemo)
+        s.child("allow_invalid_states")
+          .fail("applies to small-strain 'steps' cases only (a 'protocol' case cuts its "
+                "time step back instead)");
       const std::string method = s.string("method", "mf");
       if (method == "mf")
         c.solver.method = SolverSpec::Method::mf;

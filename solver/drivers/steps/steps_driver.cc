@@ -153,6 +153,8 @@ namespace solidanode
                         "_m2");
     for (const char *c : {"cg_iterations", "relative_residual", "solve_wall_s"})
       columns.push_back(c);
+    if (config_.solver.allow_invalid_states)
+      columns.push_back("invalid_state");
     return columns;
   }
 
@@ -183,11 +185,25 @@ namespace solidanode
             continue; // finished before the restart
           Timer        timer(ctx_.comm, true);
           const Solved solved = solve(inc);
-          check_state(inc, solved);
+          invalid_state_      = check_state(inc, solved);
+          if (!invalid_state_.empty())
+            invalid_states_.emplace_back(inc.number, invalid_state_);
           record_increment(inc, solved, timer);
           stopped = checkpoint_or_stop(increment);
         }
     ctx_.result.n_increments = increment;
+    if (config_.solver.allow_invalid_states)
+      {
+        Json &list = record["invalid_states"];
+        list       = Json::array();
+        for (const auto &[number, what] : invalid_states_)
+          {
+            Json e         = Json::object();
+            e["increment"] = number;
+            e["what"]      = what;
+            list.push_back(e);
+          }
+      }
     ctx_.finish(record, stopped, run_count_);
     return ctx_.result;
   }
