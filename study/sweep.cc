@@ -391,6 +391,15 @@ namespace solidanode
                     return m;
                   };
                   add_outcome(row, "increments", std::to_string(t.n_rows()));
+                  // solver.allow_invalid_states: how many increments were invalid.
+                  for (std::size_t j = 0; j < cols.size(); ++j)
+                    if (cols[j] == "invalid_state")
+                      {
+                        std::size_t n_invalid = 0;
+                        for (const auto &r : t.rows())
+                          n_invalid += r[j].empty() ? 0 : 1;
+                        add_outcome(row, "invalid_increments", std::to_string(n_invalid));
+                      }
                   for (std::size_t j = 0; j < cols.size(); ++j)
                     {
                       const std::string &n = cols[j];
