@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -103,9 +104,14 @@ Run in parallel with: mpirun -np N solidanode run CASE.yaml
               if (i + 1 >= argc)
                 throw UsageError("--max-increments needs a number");
               const std::string v = argv[++i];
-              if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos)
-                throw UsageError("--max-increments needs a number, got '" + v + "'");
+              if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos ||
+                  v.size() > 9)
+                throw UsageError("--max-increments needs a whole number from 1 to 999999999, "
+                                 "got '" + v + "'");
               a.max_increments = static_cast<unsigned int>(std::stoul(v));
+              if (a.max_increments == 0)
+                throw UsageError("--max-increments must be at least 1, got '" + v +
+                                 "' (leave it out to run every increment)");
             }
           else if (s == "--output" || s == "-o")
             {
@@ -167,45 +173,49 @@ Run in parallel with: mpirun -np N solidanode run CASE.yaml
     }
 
     /// analyze IMAGE.vti | CASE.yaml; the analysis is in mesh/morphology.cc.
-    int command_analyze(const Args &args, const MPI_Comm comm, const bool root)
+    /// The image is analysed on rank 0; its errors reach every rank.
+    int command_analyze(const Args &args, const MPI_Comm comm)
     {
       const std::string &input = args.positional[0];
       const std::string  ext   = std::filesystem::path(input).extension().string();
+      const bool         yaml  = ext == ".yaml" || ext == ".yml";
       VoxelImage         image;
       MorphologyOptions  options;
       options.pore_phases    = args.pore_phases;
       options.surface_phases = args.surface_phases;
-      if (ext == ".yaml" || ext == ".yml")
+      std::optional<MicrostructureSpec> generate_here;
+      if (yaml)
         {
           const CaseConfig config = read_case(input);
           const auto      &spec   = config.microstructure;
+          // Generated on rank 0 alone, to get the generator's counts.
           if (spec.source == MicrostructureSpec::Source::generate && spec.operations.empty())
-            {
-              // Generated here (root only) to get the generator's counts.
-              if (!root)
-                return 0;
-              GeneratorReport report;
-              image = generate_spheres(spec.generator, &report);
-              for (const auto &[label, name] : spec.phase_names)
-                image.phase_names[label] = name;
-              options.generator_particles[spec.generator.particle_phase] = report.n_particles;
-              if (report.n_pores > 0)
-                options.generator_particles[spec.generator.pore_phase] = report.n_pores;
-            }
+            generate_here = spec;
           else
             image = acquire_image(spec, comm);
         }
-      else if (root)
-        image = read_vti(input);
-      if (!root)
-        return 0;
-      const MorphologyReport report = analyze_morphology(image, options, input);
-      std::cout << morphology_table(report);
-      if (!args.json.empty())
-        {
-          atomic_write_text(args.json, morphology_json(report));
-          std::cout << "wrote " << args.json << "\n";
-        }
+      on_root_or_throw(comm, [&] {
+        if (generate_here)
+          {
+            const auto     &spec = *generate_here;
+            GeneratorReport report;
+            image = generate_spheres(spec.generator, &report);
+            for (const auto &[label, name] : spec.phase_names)
+              image.phase_names[label] = name;
+            options.generator_particles[spec.generator.particle_phase] = report.n_particles;
+            if (report.n_pores > 0)
+              options.generator_particles[spec.generator.pore_phase] = report.n_pores;
+          }
+        else if (!yaml)
+          image = read_vti(input);
+        const MorphologyReport report = analyze_morphology(image, options, input);
+        std::cout << morphology_table(report);
+        if (!args.json.empty())
+          {
+            atomic_write_text(args.json, morphology_json(report));
+            std::cout << "wrote " << args.json << "\n";
+          }
+      });
       return 0;
     }
   } // namespace
@@ -225,8 +235,10 @@ Run in parallel with: mpirun -np N solidanode run CASE.yaml
       {
         if (command == "help" || command == "--help" || command == "-h")
           {
-            if (root)
+            if (root && argc > 1)
               std::cout << usage;
+            else if (root)
+              std::cerr << "solidanode: error: no command given\n\n" << usage;
             return argc > 1 ? 0 : 2;
           }
         if (command == "version" || command == "--version")
@@ -258,11 +270,10 @@ Run in parallel with: mpirun -np N solidanode run CASE.yaml
             expect_args(args, 2, "generate");
             const CaseConfig config = read_case(args.positional[0]);
             const VoxelImage image  = acquire_image(config.microstructure, comm);
-            if (root)
-              {
-                write_vti(image, args.positional[1]);
-                std::cout << "wrote " << args.positional[1] << "\n";
-              }
+            on_root_or_throw(comm, [&] {
+              write_vti(image, args.positional[1]);
+              std::cout << "wrote " << args.positional[1] << "\n";
+            });
             return 0;
           }
         if (command == "homogenize")
@@ -274,22 +285,26 @@ Run in parallel with: mpirun -np N solidanode run CASE.yaml
         if (command == "analyze")
           {
             expect_args(args, 1, "analyze");
-            return command_analyze(args, comm, root);
+            return command_analyze(args, comm);
           }
         if (command == "info")
           {
             expect_args(args, 1, "info");
-            return root ? command_info(args.positional[0]) : 0;
+            on_root_or_throw(comm, [&] { command_info(args.positional[0]); });
+            return 0;
           }
         if (root)
-          std::cerr << "solidanode: unknown command '" << command << "'\n\n" << usage;
+          std::cerr << "solidanode: error: unknown command '" << command
+                    << "' (expected run, generate, info, analyze, homogenize, sweep, help or "
+                       "version)\n\n"
+                    << usage;
         return 2;
       }
     catch (const UsageError &e)
       {
         // Command-line mistakes are detected identically on every rank.
         if (root)
-          std::cerr << "solidanode: " << e.what() << "\n\n" << usage;
+          std::cerr << "solidanode: error: " << e.what() << "\n\n" << usage;
         return 2;
       }
     catch (const InputError &e)

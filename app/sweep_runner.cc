@@ -163,6 +163,26 @@ namespace solidanode
       cmd.push_back(std::to_string(np));
       return cmd;
     }
+    /// Every case is one mpirun on this node: more ranks than 16 per core
+    /// (e.g. a typo like --np 2000) would only start thousands of processes.
+    /// With SOLIDANODE_MPIRUN (a launcher that may span nodes) up to 100000.
+    void check_rank_count(const unsigned int np)
+    {
+      const char *env   = std::getenv("SOLIDANODE_MPIRUN");
+      const long  cores = std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN));
+      if (env && *env)
+        {
+          if (np > 100000)
+            throw std::invalid_argument("--np " + std::to_string(np) +
+                                        " is more than 100000 ranks per case");
+          return;
+        }
+      if (long(np) > 16 * cores)
+        throw std::invalid_argument(
+          "--np " + std::to_string(np) + " is more than 16 ranks per core (" +
+          std::to_string(cores) + " cores here): every case runs with mpirun on this "
+          "machine (set SOLIDANODE_MPIRUN to a launcher that spans nodes)");
+    }
   } // namespace
 
   int run_sweep(const std::string &study_file, const SweepOptions &options)
@@ -275,12 +295,19 @@ namespace solidanode
           }
         atomic_write_text((dir / "sweep.json").string(), record.dump());
         std::cout << (rc == 0 ? " finished" : rc == 3 ? " stopped (checkpoint)" : " FAILED")
-                  << (rc != 0 && rc != 3 ? ": " + log_error(log) : std::string()) << "\n";
+                  << (rc != 0 && rc != 3 ? ": " + log_error(log) : std::string()) << std::endl;
+        if (rc != 0 && rc != 3)
+          std::cerr << "solidanode: error: " << case_name(c->id) << " failed (exit code " << rc
+                    << "): " << log_error(log) << " (log: " << log << ")" << std::endl;
         collect_study(study, output);
       }
     collect_study(study, output);
     std::cout << "study: " << n_run << " run, " << n_skipped << " skipped, " << n_failed
               << " failed; table " << (fs::path(output) / "study.csv").string() << "\n";
+    if (n_failed > 0)
+      std::cerr << "solidanode: error: " << n_failed << " of " << n_run
+                << " case(s) run failed; see " << (fs::path(output) / "study.csv").string()
+                << std::endl;
     if (stop_signal)
       return 3;
     return n_failed > 0 ? 1 : 0;
@@ -296,8 +323,10 @@ namespace solidanode
           if (i + 1 >= argc)
             throw std::invalid_argument(opt + " needs a number");
           const std::string v = argv[++i];
-          if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos)
-            throw std::invalid_argument(opt + " needs a number, got '" + v + "'");
+          if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos ||
+              v.size() > 9)
+            throw std::invalid_argument(opt + " needs a whole number below 10^9, got '" + v +
+                                        "'");
           return std::stoul(v);
         };
         for (int i = 2; i < argc; ++i)
@@ -327,10 +356,11 @@ namespace solidanode
                                       std::to_string(positional.size()));
         if (o.n_ranks == 0)
           throw std::invalid_argument("--np must be at least 1");
+        check_rank_count(o.n_ranks);
       }
     catch (const std::invalid_argument &e)
       {
-        std::cerr << "solidanode: " << e.what()
+        std::cerr << "solidanode: error: " << e.what()
                   << "\nusage: solidanode sweep STUDY.yaml [--dry-run] [--np N] [--case K] "
                      "[--collect] [--output DIR]\n";
         return 2;

@@ -37,6 +37,13 @@ namespace solidanode
 
       /// Parser events of no interest: the pre-scan in parse_document() only
       /// looks at where documents start.
+      /// A limit of yaml_limits exceeded at @p mark (thrown from the scan).
+      struct LimitExceeded
+      {
+        YAML::Mark  mark;
+        std::string message;
+      };
+
       struct DocumentScanner : YAML::EventHandler
       {
         std::vector<YAML::Mark> starts;
@@ -47,32 +54,94 @@ namespace solidanode
           starts.push_back(mark);
           contents.push_back(mark);
           first_node = true;
+          total      = 0;
+          anchors.clear();
+          open.clear();
         }
         void OnDocumentEnd() override {}
-        void OnNull(const YAML::Mark &m, YAML::anchor_t) override { node(m); }
-        void OnAlias(const YAML::Mark &m, YAML::anchor_t) override { node(m); }
-        void OnScalar(const YAML::Mark &m, const std::string &, YAML::anchor_t,
-                      const std::string &) override { node(m); }
-        void OnSequenceStart(const YAML::Mark &m, const std::string &,
-                             YAML::anchor_t, YAML::EmitterStyle::value) override
+        void OnNull(const YAML::Mark &m, YAML::anchor_t a) override { leaf(m, a, 1); }
+        void OnAlias(const YAML::Mark &m, YAML::anchor_t a) override
         {
-          node(m);
+          const auto it = anchors.find(a);
+          leaf(m, 0, it == anchors.end() ? 1 : it->second);
         }
-        void OnSequenceEnd() override {}
-        void OnMapStart(const YAML::Mark &m, const std::string &, YAML::anchor_t,
+        void OnScalar(const YAML::Mark &m, const std::string &, YAML::anchor_t a,
+                      const std::string &) override
+        {
+          leaf(m, a, 1);
+        }
+        void OnSequenceStart(const YAML::Mark &m, const std::string &, YAML::anchor_t a,
+                             YAML::EmitterStyle::value) override
+        {
+          start(m, a);
+        }
+        void OnSequenceEnd() override { end(); }
+        void OnMapStart(const YAML::Mark &m, const std::string &, YAML::anchor_t a,
                         YAML::EmitterStyle::value) override
         {
-          node(m);
+          start(m, a);
         }
-        void OnMapEnd() override {}
+        void OnMapEnd() override { end(); }
 
       private:
-        bool first_node = false;
+        /// An open sequence or mapping: its anchor and its nodes so far,
+        /// aliases counted as the nodes they stand for.
+        struct Open
+        {
+          YAML::anchor_t anchor;
+          std::size_t    nodes;
+        };
+        bool                                     first_node = false;
+        std::size_t                              total      = 0;
+        std::map<YAML::anchor_t, std::size_t>    anchors;
+        std::vector<Open>                        open;
+
         void node(const YAML::Mark &m)
         {
           if (first_node && !contents.empty())
             contents.back() = m;
           first_node = false;
+        }
+        /// @p n more nodes (saturating), checked against the limit.
+        void add(const YAML::Mark &m, const std::size_t n)
+        {
+          const std::size_t cap = yaml_limits::max_nodes + 1;
+          total                 = std::min(cap, total + std::min(n, cap));
+          if (!open.empty())
+            open.back().nodes = std::min(cap, open.back().nodes + std::min(n, cap));
+          if (total > yaml_limits::max_nodes)
+            throw LimitExceeded{m, "the document expands to more than " +
+                                     std::to_string(yaml_limits::max_nodes) +
+                                     " nodes (aliases '*name' count as the nodes they "
+                                     "repeat); expected a case or study file"};
+        }
+        void leaf(const YAML::Mark &m, const YAML::anchor_t a, const std::size_t n)
+        {
+          node(m);
+          add(m, n);
+          if (a != 0)
+            anchors[a] = n;
+        }
+        void start(const YAML::Mark &m, const YAML::anchor_t a)
+        {
+          node(m);
+          add(m, 1);
+          open.push_back({a, 1});
+          if (open.size() > yaml_limits::max_depth)
+            throw LimitExceeded{m, "lists and mappings are nested more than " +
+                                     std::to_string(yaml_limits::max_depth) +
+                                     " levels deep"};
+        }
+        void end()
+        {
+          const Open done = open.back();
+          open.pop_back();
+          if (done.anchor != 0)
+            anchors[done.anchor] = done.nodes;
+          // The parent already counted this node once; add its contents.
+          if (!open.empty())
+            open.back().nodes = std::min(yaml_limits::max_nodes + 1,
+                                         open.back().nodes + done.nodes - 1);
         }
       };
     } // namespace
@@ -297,6 +366,10 @@ namespace solidanode
                                             "expected one document per file"));
             }
           return YAML::Load(text);
+        }
+      catch (const LimitExceeded &e)
+        {
+          throw InputError(format_error(source_name, e.mark, "", e.message));
         }
       catch (const YAML::Exception &e)
         {

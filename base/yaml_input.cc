@@ -9,6 +9,7 @@
 //  - Errors point at the node itself, except for empty values, whose yaml-cpp
 //    mark is where the next token starts (often the next line): those point
 //    at the key they belong to.
+#include <base/file_utils.h>
 #include <base/yaml_input.h>
 #include <base/yaml_input_detail.h>
 
@@ -124,9 +125,9 @@ namespace solidanode
 
   InputNode InputNode::load_file(const std::string &path)
   {
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec))
-      throw InputError(path + ": cannot read input file: it is a directory");
+    const std::string kind = file_kind_problem(path);
+    if (!kind.empty())
+      throw InputError(path + ": cannot read input file: " + kind);
 
     errno = 0;
     std::ifstream in(path, std::ios::binary);

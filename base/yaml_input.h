@@ -30,6 +30,15 @@ namespace solidanode
     using std::runtime_error::runtime_error;
   };
 
+  /// What one input document may hold: deeper nesting or more nodes (an
+  /// alias '*a' counts as the nodes it repeats, so "billion laughs" aliases
+  /// are refused before anything walks them) is an InputError.
+  namespace yaml_limits
+  {
+    constexpr std::size_t max_depth = 64;
+    constexpr std::size_t max_nodes = 1000000;
+  } // namespace yaml_limits
+
   namespace internal
   {
     /// Shared between all InputNodes of one document: which keys were asked

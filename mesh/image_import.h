@@ -71,6 +71,10 @@ namespace solidanode
   /// file "<path without .mhd>.raw" (uint8). Both atomic.
   void write_mhd(const VoxelImage &image, const std::string &path);
 
+  /// The files a MetaImage consists of: the header @p path and, unless the
+  /// data are LOCAL, its ElementDataFile (resolved as read_mhd() does).
+  std::vector<std::string> mhd_files(const std::string &path);
+
   /// Operations applied to an image after reading, in this order: remap,
   /// crop, downsample.
   struct ImageOperations

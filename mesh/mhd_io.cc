@@ -317,6 +317,18 @@ namespace solidanode
   }
 
 
+  std::vector<std::string> mhd_files(const std::string &path)
+  {
+    const MhdHeader   header = read_header(path);
+    const std::string data   = *header.value("ElementDataFile");
+    if (data == "LOCAL")
+      return {path};
+    const fs::path df = fs::path(data).is_absolute() ? fs::path(data) :
+                                                       fs::path(path).parent_path() / data;
+    return {path, df.string()};
+  }
+
+
   void write_mhd(const VoxelImage &image, const std::string &path)
   {
     fs::path raw_path(path);

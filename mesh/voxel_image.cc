@@ -1,6 +1,8 @@
 // A labelled 3D voxel image: extent, statistics and consistency checks.
 #include <mesh/voxel_image.h>
 
+#include <base/names.h>
+
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
@@ -92,6 +94,15 @@ namespace solidanode
         " labels but " + std::to_string(dims[0]) + " x " + std::to_string(dims[1]) +
         " x " + std::to_string(dims[2]) + " = " + std::to_string(n_voxels()) +
         " voxels");
+
+    for (const auto &[label, name] : phase_names)
+      {
+        const std::string problem = name_problem(name);
+        if (!problem.empty())
+          throw std::invalid_argument(source + ": the name of phase label " +
+                                      std::to_string(label) + " ('" + printable(name) + "') is not allowed: " +
+                                      problem + "; expected " + safe_name_rule());
+      }
 
     // Which labels have a name; then find the first voxel without one.
     std::array<bool, 256> named{};

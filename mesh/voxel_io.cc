@@ -101,7 +101,7 @@ namespace solidanode
       if (!fs::exists(st))
         throw std::runtime_error("cannot read '" + path + "': no such file");
       if (!fs::is_regular_file(st))
-        throw std::runtime_error("cannot read '" + path + "': not a regular file");
+        throw std::runtime_error("cannot read '" + path + "': " + file_kind_problem(path));
       std::ifstream probe(path, std::ios::binary);
       if (!probe)
         throw std::runtime_error("cannot read '" + path + "': " + std::strerror(errno));
@@ -213,7 +213,7 @@ namespace solidanode
     if (ec)
       throw std::runtime_error("cannot read '" + path + "': " + ec.message());
     if (!std::filesystem::is_regular_file(status))
-      throw std::runtime_error("cannot read '" + path + "': not a regular file");
+      throw std::runtime_error("cannot read '" + path + "': " + file_kind_problem(path));
     const std::uintmax_t actual = std::filesystem::file_size(path, ec);
     if (ec)
       throw std::runtime_error("cannot read '" + path + "': " + ec.message());

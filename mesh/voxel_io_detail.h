@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+class vtkXMLDataParser;
+
 namespace solidanode
 {
   namespace detail
@@ -68,5 +70,16 @@ namespace solidanode
      * file cannot be opened.
      */
     void check_inline_ascii_arrays(const std::string &path, const ReadFailure &fail);
+
+    /**
+     * The binary arrays of a parsed .vti (vti_binary_check.cc): for every
+     * DataArray in "binary" (inline base64) or "appended" (raw or base64)
+     * format, compressed or not, the data its header declares must be
+     * there, and a cell or point array must hold exactly the values its
+     * Piece Extent requires (x its components); throws @p fail(...) naming
+     * the array and both sizes.
+     */
+    void check_binary_arrays(vtkXMLDataParser *parser, const std::string &path,
+                             const ReadFailure &fail);
   } // namespace detail
 } // namespace solidanode

@@ -1,4 +1,5 @@
 // Reading VTK ImageData (.vti) files into voxel images.
+#include <base/file_utils.h>
 #include <mesh/voxel_io.h>
 #include <mesh/voxel_io_detail.h>
 #include <mesh/vtk_error_collector.h>
@@ -142,8 +143,9 @@ namespace solidanode
           throw fail(no_such_file());
         if (ec)
           throw fail(ec.message());
-        if (std::filesystem::is_directory(status))
-          throw fail("it is a directory");
+        const std::string kind = file_kind_problem(path);
+        if (!kind.empty())
+          throw fail(kind);
         errno = 0;
         std::ifstream probe(path, std::ios::binary);
         if (!probe)
@@ -186,6 +188,7 @@ namespace solidanode
               errors.observe(compressor);
             vtkXMLDataElement *root = parser->GetRootElement();
             check_data_arrays(root, has_element(root, "AppendedData"), fail);
+            check_binary_arrays(parser, path, fail);
           }
         reader->Update();
         vtkImageData *data = reader->GetOutput();

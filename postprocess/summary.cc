@@ -1,3 +1,4 @@
+#include <base/csv.h>
 #include <base/file_utils.h>
 #include <postprocess/summary.h>
 #include <base/number_format.h>
@@ -46,17 +47,10 @@ namespace solidanode
 
   std::string CsvTable::to_string() const
   {
-    std::ostringstream out;
-    for (std::size_t i = 0; i < columns_.size(); ++i)
-      out << (i ? "," : "") << columns_[i];
-    out << '\n';
+    std::string out = csv_record(columns_) + '\n';
     for (const auto &row : rows_)
-      {
-        for (std::size_t i = 0; i < row.size(); ++i)
-          out << (i ? "," : "") << row[i];
-        out << '\n';
-      }
-    return out.str();
+      out += csv_record(row) + '\n';
+    return out;
   }
 
   void CsvTable::write(const std::string &path) const
@@ -66,31 +60,23 @@ namespace solidanode
 
   CsvTable CsvTable::read(const std::string &path)
   {
-    std::ifstream in(path);
+    std::ifstream in(path, std::ios::binary);
     if (!in)
       throw std::runtime_error("cannot read CSV file '" + path + "'");
-    auto split = [](const std::string &line) {
-      std::vector<std::string> cells;
-      std::stringstream        ss(line);
-      std::string              cell;
-      while (std::getline(ss, cell, ','))
-        cells.push_back(cell);
-      return cells;
-    };
-    std::string line;
-    if (!std::getline(in, line))
+    std::ostringstream text;
+    text << in.rdbuf();
+    auto records = csv_parse(text.str(), path);
+    if (records.empty())
       throw std::runtime_error("CSV file '" + path + "' is empty");
-    CsvTable table(split(line));
-    while (std::getline(in, line))
+    CsvTable table(std::move(records.front()));
+    for (std::size_t r = 1; r < records.size(); ++r)
       {
-        if (line.empty())
-          continue;
-        auto cells = split(line);
-        if (cells.size() != table.columns_.size())
-          throw std::runtime_error("CSV file '" + path + "': a row has " +
-                                   std::to_string(cells.size()) + " cells, expected " +
+        if (records[r].size() != table.columns_.size())
+          throw std::runtime_error("CSV file '" + path + "': row " + std::to_string(r) +
+                                   " has " + std::to_string(records[r].size()) +
+                                   " cells, expected " +
                                    std::to_string(table.columns_.size()));
-        table.rows_.push_back(std::move(cells));
+        table.rows_.push_back(std::move(records[r]));
       }
     return table;
   }

@@ -80,13 +80,12 @@ namespace solidanode
     }
 
 
-    std::string csv_safe(std::string s)
+    /// Line breaks as spaces (the value also appears in '#' comment lines).
+    std::string one_line(std::string s)
     {
       for (char &ch : s)
-        if (ch == ',')
-          ch = ';';
-        else if (ch == '\n' || ch == '\r' || ch == '"')
-          ch = ch == '"' ? '\'' : ' ';
+        if (ch == '\n' || ch == '\r')
+          ch = ' ';
       return s;
     }
 
@@ -247,12 +246,12 @@ namespace solidanode
   std::string value_text(const YAML::Node &value)
   {
     if (value.IsScalar())
-      return csv_safe(value.Scalar());
+      return one_line(value.Scalar());
     YAML::Emitter e;
     e.SetMapFormat(YAML::Flow);
     e.SetSeqFormat(YAML::Flow);
     e << value;
-    return csv_safe(e.c_str());
+    return one_line(e.c_str());
   }
 
   Study read_study(const std::string &path)
@@ -292,8 +291,8 @@ namespace solidanode
     root.check_unknown_keys();
 
     // Check the base reads and every path exists in it.
+    read_case(study.base_file); // first: its checks include the YAML limits
     study.base = YAML::LoadFile(study.base_file);
-    read_case(study.base_file);
     for (const auto &p : study.parameters)
       {
         YAML::Node copy = YAML::Clone(study.base);
@@ -362,8 +361,8 @@ namespace solidanode
           }
         if (status.empty())
           status = fs::exists(dir) ? "not finished" : "not run";
-        row["status"]      = csv_safe(status);
-        row["error"]       = csv_safe(error);
+        row["status"]      = status;
+        row["error"]       = error;
         row["wall_time_s"] = json_string(run, "wall_seconds");
         const fs::path summary_file = dir / "summary.csv";
         if (fs::exists(summary_file))
@@ -392,6 +391,15 @@ namespace solidanode
                     return m;
                   };
                   add_outcome(row, "increments", std::to_string(t.n_rows()));
+                  // solver.allow_invalid_states: how many increments were invalid.
+                  for (std::size_t j = 0; j < cols.size(); ++j)
+                    if (cols[j] == "invalid_state")
+                      {
+                        std::size_t n_invalid = 0;
+                        for (const auto &r : t.rows())
+                          n_invalid += r[j].empty() ? 0 : 1;
+                        add_outcome(row, "invalid_increments", std::to_string(n_invalid));
+                      }
                   for (std::size_t j = 0; j < cols.size(); ++j)
                     {
                       const std::string &n = cols[j];
@@ -424,7 +432,7 @@ namespace solidanode
           catch (const std::exception &e)
             {
               if (row["error"].empty())
-                row["error"] = csv_safe(e.what());
+                row["error"] = e.what();
             }
         rows.push_back(row);
       }

@@ -68,7 +68,8 @@ namespace solidanode
   std::string case_yaml(const Study &study, const StudyCase &c);
 
   /// Text of a parameter value as given (for tables): scalars verbatim,
-  /// sequences/maps in flow style; commas become ';' (CSV-safe).
+  /// sequences/maps in flow style; line breaks become spaces
+  /// (study.csv quotes fields as needed, base/csv.h).
   std::string value_text(const YAML::Node &value);
 
   /// Build study.csv from the case directories (atomically written).

@@ -1,11 +1,13 @@
 // Parameter studies (study/sweep.h): case expansion, YAML path substitution,
 // study files. The end-to-end run is tests/test_sweep.sh.
 #include <solver/input/case_config.h>
+#include <postprocess/summary.h>
 #include <study/sweep.h>
 #include <base/yaml_input.h>
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -154,8 +156,37 @@ TEST(SweepStudy, ReadsStudyFileAndWritesCaseYaml)
   fs::remove_all(dir);
 }
 
-TEST(SweepStudy, ValueTextIsCsvSafe)
+TEST(SweepStudy, ValueTextIsOneLine)
 {
-  EXPECT_EQ(value_text(YAML::Load("[8, 8, 8]")), "[8; 8; 8]");
+  EXPECT_EQ(value_text(YAML::Load("[8, 8, 8]")), "[8, 8, 8]");
+  EXPECT_EQ(value_text(YAML::Node("a\nb")), "a b");
   EXPECT_EQ(value_text(YAML::Node("20 MPa")), "20 MPa");
+}
+
+TEST(SweepStudy, StudyCsvCountsInvalidIncrementsAndQuotesValues)
+{
+  const fs::path dir = fs::temp_directory_path() / "solidanode_test_sweep_invalid";
+  fs::remove_all(dir);
+  fs::create_directories(dir / "out" / "case_0000");
+  fs::create_directories(dir / "out" / "case_0001");
+  std::ofstream(dir / "base.yaml") << base_case;
+  std::ofstream(dir / "study.yaml") << "base: base.yaml\nmode: list\nparameters:\n"
+                                       "  microstructure.generate.dims: [[8, 8, 8], [4, 4, 4]]\n";
+  const Study s = read_study((dir / "study.yaml").string());
+  // Case 0 ran with solver.allow_invalid_states: two of three increments invalid.
+  std::ofstream(dir / "out" / "case_0000" / "summary.csv")
+    << "increment,thickness_m,invalid_state\n1,2e-06,\n2,-1e-06,\"3 voxel(s) inverted, "
+       "thickness -1e-06 m <= 0\"\n3,-2e-06,\"4 voxel(s) inverted\"\n";
+  std::ofstream(dir / "out" / "case_0001" / "summary.csv") << "increment,thickness_m\n1,2e-06\n";
+  ASSERT_EQ(collect_study(s, (dir / "out").string()), 2u);
+  const CsvTable t = CsvTable::read((dir / "out" / "study.csv").string());
+  const auto    &c = t.columns();
+  const auto     col = [&](const std::string &name) {
+    return std::size_t(std::find(c.begin(), c.end(), name) - c.begin());
+  };
+  ASSERT_LT(col("invalid_increments"), c.size());
+  EXPECT_EQ(t.rows()[0][col("invalid_increments")], "2");
+  EXPECT_EQ(t.rows()[1][col("invalid_increments")], "");
+  EXPECT_EQ(t.rows()[0][col("microstructure.generate.dims")], "[8, 8, 8]");
+  fs::remove_all(dir);
 }

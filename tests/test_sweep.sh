@@ -18,20 +18,21 @@ cat "$work/first.log"
 csv=$out/study.csv
 [ -f "$csv" ] || fail "no study.csv"
 [ "$(wc -l < "$csv")" -eq 4 ] || fail "study.csv should have a header and 3 rows"
-header=$(head -1 "$csv")
+header=$(head -1 "$csv" | sed 's/"//g')
 for col in case 'steps[0].top' materials.Si.nu microstructure.generate.dims final_porosity \
            final_contact_area_Si_LPSCl_m2 change_contact_area_Si_LPSCl_m2 \
            peak_von_mises_Si_Pa peak_p99_von_mises_LPSCl_Pa stack_pressure_change_Pa \
            thickness_change_m wall_time_s status error; do
   echo ",$header," | grep -qF ",$col," || fail "study.csv lacks column '$col'"
 done
-col() { awk -F, -v c="$1" -v r="$2" 'NR==1{for(i=1;i<=NF;i++) if($i==c) k=i} NR==r+1{print $k}' "$csv"; }
+# Fields are quoted as RFC 4180 says (values with commas, errors): read with csv.
+col() { python3 -c 'import csv, sys; print(list(csv.DictReader(open(sys.argv[1], newline="")))[int(sys.argv[3]) - 1][sys.argv[2]])' "$csv" "$1" "$2"; }
 [ "$(col status 1)" = finished ] || fail "case 0 not finished"
 [ "$(col status 2)" = finished ] || fail "case 1 not finished"
 case "$(col status 3)" in "failed (exit code 1)") ;; *) fail "case 2 not recorded as failed" ;; esac
 col error 3 | grep -q "Poisson ratio" || fail "case 2's error does not name the problem"
 [ "$(col 'steps[0].top' 2)" = "30 MPa" ] || fail "parameter value not as given"
-[ "$(col microstructure.generate.dims 2)" = "[12; 12; 12]" ] || fail "list value not as given"
+[ "$(col microstructure.generate.dims 2)" = "[12, 12, 12]" ] || fail "list value not as given"
 
 # Resume: finished cases are skipped (their run.json is untouched).
 t0=$(stat -c %Y.%N "$out/case_0000/run.json"); t1=$(stat -c %Y.%N "$out/case_0001/run.json")

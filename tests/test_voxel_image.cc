@@ -240,7 +240,24 @@ TEST(VoxelImage, LabelOf)
 TEST(VoxelImage, ValidateAcceptsConsistentImage)
 {
   EXPECT_NO_THROW(small_image().validate("small"));
-  EXPECT_NO_THROW(patterned_image().validate("patterned"));
+  // The readers keep any name a file stores (round trips below); a run
+  // accepts only safe names (base/names.h).
+  VoxelImage safe      = patterned_image();
+  safe.phase_names[3]  = "carbon_black";
+  safe.phase_names[4]  = "binder-PVDF";
+  EXPECT_NO_THROW(safe.validate("patterned"));
+  try
+    {
+      patterned_image().validate("patterned");
+      ADD_FAILURE() << "a phase name with a space was accepted";
+    }
+  catch (const std::invalid_argument &e)
+    {
+      EXPECT_NE(std::string(e.what()).find("patterned: the name of phase label 3 ('carbon "
+                                           "black') is not allowed: it contains ' '"),
+                std::string::npos)
+        << e.what();
+    }
 }
 
 TEST(VoxelImage, ValidateNamesFirstVoxelWithoutPhaseName)

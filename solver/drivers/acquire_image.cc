@@ -4,13 +4,13 @@
 #include <mesh/populations.h>
 #include <mesh/sphere_generator.h>
 #include <mesh/voxel_io.h>
+#include <base/binary_pack.h>
 #include <solver/drivers/run_support.h>
 
 #include <deal.II/base/mpi.h>
 
 #include <algorithm>
 #include <iostream>
-#include <sstream>
 
 namespace solidanode
 {
@@ -80,34 +80,40 @@ namespace solidanode
                        spec.file);
     });
 
-    // Metadata travels as text, labels as bytes.
-    std::ostringstream meta;
-    meta.precision(17);
+    // Metadata and labels travel as length-prefixed bytes: any phase name
+    // (newlines, commas) arrives unchanged.
+    BinaryWriter meta;
     if (Utilities::MPI::this_mpi_process(comm) == 0)
       {
         for (unsigned int d = 0; d < 3; ++d)
-          meta << image.dims[d] << ' ' << image.voxel_size[d] << ' '
-               << image.origin[d] << ' ';
-        meta << image.phase_names.size() << '\n';
+          {
+            meta.put<std::uint64_t>(image.dims[d]);
+            meta.put<double>(image.voxel_size[d]);
+            meta.put<double>(image.origin[d]);
+          }
+        meta.put<std::uint64_t>(image.phase_names.size());
         for (const auto &[label, name] : image.phase_names)
-          meta << int(label) << ' ' << name << '\n';
+          {
+            meta.put<std::uint8_t>(label);
+            meta.put_string(name);
+          }
       }
-    std::istringstream in(Utilities::MPI::broadcast(comm, meta.str(), 0));
+    broadcast_bytes(meta.bytes, comm);
     if (Utilities::MPI::this_mpi_process(comm) != 0)
       {
-        std::size_t n_names = 0;
+        BinaryReader in(meta.bytes);
         for (unsigned int d = 0; d < 3; ++d)
-          in >> image.dims[d] >> image.voxel_size[d] >> image.origin[d];
-        in >> n_names;
-        image.phase_names.clear();
-        for (std::size_t i = 0; i < n_names; ++i)
           {
-            int         label;
-            std::string name;
-            in >> label;
-            in.get();
-            std::getline(in, name);
-            image.phase_names[static_cast<std::uint8_t>(label)] = name;
+            image.dims[d]       = in.get<std::uint64_t>();
+            image.voxel_size[d] = in.get<double>();
+            image.origin[d]     = in.get<double>();
+          }
+        const auto n_names = in.get<std::uint64_t>();
+        image.phase_names.clear();
+        for (std::uint64_t i = 0; i < n_names; ++i)
+          {
+            const auto label        = in.get<std::uint8_t>();
+            image.phase_names[label] = in.get_string();
           }
       }
     broadcast_bytes(image.labels, comm);

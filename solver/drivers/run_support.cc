@@ -117,43 +117,6 @@ namespace solidanode
       file_ << line << std::endl;
   }
 
-  void prepare_output_directory(const std::string &directory, bool restart, bool overwrite,
-                                MPI_Comm comm)
-  {
-    const fs::path out(directory);
-    const std::string checkpoint_file = (out / "checkpoint.json").string();
-    on_root_or_throw(comm, [&] {
-      const bool has_results = fs::exists(out / "solution.pvd") ||
-                               fs::exists(out / "summary.csv") ||
-                               fs::exists(out / "solution.xmf");
-      if (restart)
-        {
-          if (!fs::exists(checkpoint_file))
-            throw std::runtime_error("cannot restart: no checkpoint '" + checkpoint_file +
-                                     "' (run without --restart to start afresh)");
-        }
-      else if (has_results || fs::exists(checkpoint_file))
-        {
-          if (!overwrite)
-            throw std::runtime_error(
-              "output directory '" + directory +
-              "' already holds results (solution.pvd, summary.csv or checkpoint.json); "
-              "use --restart to continue that run, --overwrite to replace it, or "
-              "another output.directory / --output");
-          for (const auto &entry : fs::directory_iterator(out))
-            {
-              const std::string name = entry.path().filename().string();
-              if (name.rfind("solution", 0) == 0 || name.rfind("interfaces", 0) == 0 ||
-                  name.rfind("profiles_", 0) == 0 || name.rfind("checkpoint", 0) == 0 ||
-                  name == "pieces" || name == "summary.csv" || name == "run.json" ||
-                  name == "solidanode.log" || name == "plots")
-                fs::remove_all(entry.path());
-            }
-        }
-      create_directories((out / "pieces").string());
-    });
-  }
-
   void restore_summary_rows(CsvTable &summary, const std::string &path, std::size_t n_rows,
                             MPI_Comm comm)
   {
@@ -360,15 +323,6 @@ namespace solidanode
 
   namespace
   {
-    /// The output directory made ready, then the path of the log in it.
-    std::string prepared_log_path(const RunResult &result, const RunOptions &options,
-                                  MPI_Comm comm)
-    {
-      prepare_output_directory(result.output_directory, options.restart, options.overwrite,
-                               comm);
-      return (fs::path(result.output_directory) / "solidanode.log").string();
-    }
-
     RunResult initial_result(const CaseConfig &config, const RunOptions &options)
     {
       RunResult r;
@@ -392,7 +346,11 @@ namespace solidanode
     , out(result.output_directory)
     , checkpoint_file((out / "checkpoint.json").string())
     , case_hash(content_hash(read_text(config.file)))
-    , log(root, options_.quiet, prepared_log_path(result, options_, comm_))
+    , inputs(input_fingerprints(config, comm_))
+    , lock_(lock_output_directory(result.output_directory, comm_))
+    , overwritten_pending_(prepare_output_directory(result.output_directory, options_.restart,
+                                                    options_.overwrite, comm_))
+    , log(root, options_.quiet, (out / "solidanode.log").string())
   {
     log(solidanode_banner() + " " + utc_now() + ": " +
         (options.restart ? "restarting " : "running ") + config.file + what + " on " +
@@ -416,10 +374,28 @@ namespace solidanode
     log.warning(line);
   }
 
-  void RunContext::write_record(const Json &record) const
+  RunContext::~RunContext()
   {
-    if (root)
-      atomic_write_text((out / "run.json").string(), record.dump());
+    if (!overwritten_pending_)
+      return;
+    if (restore_overwritten(out.string()))
+      std::cerr << "solidanode: the earlier results in '" << out.string()
+                << "' were kept (the new run did not start)" << std::endl;
+    else
+      std::cerr << "solidanode: the earlier results are in '"
+                << (out / overwritten_subdirectory).string() << "'" << std::endl;
+  }
+
+  void RunContext::write_record(const Json &record)
+  {
+    if (!root)
+      return;
+    atomic_write_text((out / "run.json").string(), record.dump());
+    if (overwritten_pending_)
+      {
+        drop_overwritten(out.string());
+        overwritten_pending_ = false;
+      }
   }
 
   void RunContext::finish(Json &record, const bool stopped, const unsigned int increments_run)

@@ -12,6 +12,8 @@
 #include <solver/input/case_config.h>
 #include <base/errors.h>
 
+#include <solver/drivers/input_fingerprints.h>
+#include <solver/drivers/output_directory.h>
 #include <solver/drivers/run_options.h>
 
 #include <deal.II/base/mpi.h>
@@ -90,12 +92,6 @@ namespace solidanode
     std::ofstream file_;
   };
 
-  /// Make the output directory ready (collective): with @p restart it must
-  /// hold a checkpoint; otherwise earlier results are refused unless
-  /// @p overwrite, which removes them (only files solidanode writes).
-  void prepare_output_directory(const std::string &directory, bool restart, bool overwrite,
-                                MPI_Comm comm);
-
   /// On restart: the first @p n_rows rows of the summary.csv at @p path
   /// back into @p summary (rank 0; other ranks leave it empty). Collective.
   void restore_summary_rows(CsvTable &summary, const std::string &path, std::size_t n_rows,
@@ -158,7 +154,9 @@ namespace solidanode
 
   /**
    * What every driver does before its first and after its last increment:
-   * the output directory made ready (restart / overwrite rules), the log
+   * the output directory locked and made ready (restart / overwrite rules:
+   * with --overwrite the earlier results come back if the run fails before
+   * its first run.json is written, and are removed then), the log
    * opened with the banner line, the case file's hash for restarts, wall
    * time per part of the run, and run.json.
    */
@@ -173,6 +171,10 @@ namespace solidanode
     /// @p what follows the case file in the first log line (e.g. the model).
     RunContext(const CaseConfig &config, const RunOptions &options, MPI_Comm comm,
                const std::string &what);
+    /// Before the run started (no run.json yet): the earlier results back.
+    ~RunContext();
+    RunContext(const RunContext &)            = delete;
+    RunContext &operator=(const RunContext &) = delete;
 
     MPI_Comm              comm;
     RunOptions            options;
@@ -182,6 +184,14 @@ namespace solidanode
     std::filesystem::path out;             ///< the output directory
     std::string           checkpoint_file; ///< out/checkpoint.json
     std::string           case_hash;       ///< of the case file's bytes
+    /// Every input file and its fingerprint (run.json, checkpoints).
+    std::vector<InputFingerprint> inputs;
+
+  private:
+    std::unique_ptr<DirectoryLock> lock_; ///< rank 0: held for the whole run
+    bool overwritten_pending_;            ///< rank 0: earlier results are aside
+
+  public:
     Log                   log;
 
     /// Run @p f and add its wall time to part @p part of run.json.
@@ -189,8 +199,9 @@ namespace solidanode
     /// A warning: into the log, on standard error of rank 0 (also with
     /// --quiet), and into run.json's "warnings" at the end.
     void warn(const std::string &line);
-    /// run.json, atomically (rank 0).
-    void write_record(const Json &record) const;
+    /// run.json, atomically (rank 0). The first one marks the start of the
+    /// run: results moved aside by --overwrite are removed.
+    void write_record(const Json &record);
     /// Status, end time and wall times into @p record, written; the last
     /// log line. Sets result.completed.
     void finish(Json &record, bool stopped, unsigned int increments_run);

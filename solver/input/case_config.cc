@@ -1,6 +1,8 @@
 #include <solver/input/case_config.h>
 #include <solver/input/homogenize_config.h>
 #include <solver/input/microstructure_config.h>
+#include <base/file_utils.h>
+#include <base/names.h>
 #include <base/yaml_input.h>
 #include <solver/input/output_fields.h>
 #include <solver/materials/material_law.h>
@@ -100,6 +102,7 @@ namespace solidanode
           if (label < 0 || label > 255)
             c.fail("found label '" + key + "', expected an integer 0..255");
           names[static_cast<std::uint8_t>(label)] = c.as_string();
+          require_safe_name(c, names[static_cast<std::uint8_t>(label)], "phase name");
         }
       return names;
     }
@@ -292,6 +295,8 @@ namespace solidanode
       mat.homogenized_from = resolve_path(h, h.as_string());
       const std::string &file = mat.homogenized_from;
       YAML::Node         json; // JSON is YAML
+      if (const std::string kind = file_kind_problem(file); !kind.empty())
+        h.fail("cannot read '" + file + "': " + kind);
       try
         {
           json = YAML::LoadFile(file);
@@ -584,6 +589,11 @@ namespace solidanode
           .fail("mean dilatation is a finite-strain option: it needs a 'protocol' "
                 "case with chemo.kinematics 'finite' (this case is " +
                 std::string(c.chemo ? "small-strain" : "a 'steps' case, small-strain") + ")");
+      c.solver.allow_invalid_states = s.boolean("allow_invalid_states", false);
+      if (c.solver.allow_invalid_states && c.chemo)
+        s.child("allow_invalid_states")
+          .fail("applies to small-strain 'steps' cases only (a 'protocol' case cuts its "
+                "time step back instead)");
       const std::string method = s.string("method", "mf");
       if (method == "mf")
         c.solver.method = SolverSpec::Method::mf;
@@ -606,7 +616,10 @@ namespace solidanode
 
       const InputNode mats = root.child("materials");
       for (const auto &name : mats.keys())
-        c.materials[name] = read_material(mats.child(name), name);
+        {
+          require_safe_name(mats.child(name), name, "phase name");
+          c.materials[name] = read_material(mats.child(name), name);
+        }
       if (c.materials.empty())
         mats.fail("expected at least one material");
       if (const auto b = root.optional_child("boundary"))

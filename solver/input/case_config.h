@@ -149,6 +149,12 @@ namespace solidanode
       amg
     };
     Method method = Method::mf;
+    /// Small-strain `steps` cases: an increment with inverted voxels
+    /// (1 + tr eps <= 0), a thickness <= 0 or a porosity outside [0, 1] ends
+    /// the run with an error unless this is set; then the run continues and
+    /// records the condition (summary.csv column invalid_state, run.json
+    /// invalid_states).
+    bool allow_invalid_states = false;
   };
 
   struct HomogenizeSpec; // solver/input/homogenize_config.h

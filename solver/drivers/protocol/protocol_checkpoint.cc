@@ -59,6 +59,7 @@ namespace solidanode
       return;
     Json state          = Json::object();
     state["case_hash"]  = ctx_.case_hash;
+    state["inputs"]     = fingerprints_json(ctx_.inputs);
     state["generation"] = generation_;
     state["ranks"]      = ctx_.n_ranks;
     st.to_json(state);
@@ -135,6 +136,7 @@ namespace solidanode
           throw CollectiveError("cannot restart: the case file " + model_.config.file +
                                 " changed since the checkpoint in " +
                                 ctx_.result.output_directory);
+        check_fingerprints(s["inputs"], ctx_.inputs, ctx_.result.output_directory);
         generation_ = s["generation"].as<unsigned int>();
         saved_ranks = s["ranks"].as<unsigned int>();
         st.from_yaml(s);

@@ -186,6 +186,7 @@ namespace solidanode
     record["case"]                 = resolved_case(config, model_.image);
     add_resolved_protocol(record["case"], config, model_.chemo);
     record["case_hash"]            = ctx_.case_hash;
+    record["inputs"]               = fingerprints_json(ctx_.inputs);
     record["kinematics"] =
       model_.chemo.kinematics == ChemoSpec::Kinematics::finite ? "finite" : "small";
     record["temperature_K"] = model_.chemo.temperature;

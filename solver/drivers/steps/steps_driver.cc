@@ -133,6 +133,8 @@ namespace solidanode
                         "_m2");
     for (const char *c : {"cg_iterations", "relative_residual", "solve_wall_s"})
       columns.push_back(c);
+    if (config_.solver.allow_invalid_states)
+      columns.push_back("invalid_state");
     return columns;
   }
 
@@ -149,6 +151,7 @@ namespace solidanode
     record["linear_solver"]        = matrix_free_ ? "mf" : "amg";
     record["case"]                 = resolved_case(config_, image_);
     record["case_hash"]            = ctx_.case_hash;
+    record["inputs"]               = fingerprints_json(ctx_.inputs);
     record["status"]               = "running";
     ctx_.write_record(record);
 
@@ -162,11 +165,25 @@ namespace solidanode
             continue; // finished before the restart
           Timer        timer(ctx_.comm, true);
           const Solved solved = solve(inc);
-          check_state(inc, solved);
+          invalid_state_      = check_state(inc, solved);
+          if (!invalid_state_.empty())
+            invalid_states_.emplace_back(inc.number, invalid_state_);
           record_increment(inc, solved, timer);
           stopped = checkpoint_or_stop(increment);
         }
     ctx_.result.n_increments = increment;
+    if (config_.solver.allow_invalid_states)
+      {
+        Json &list = record["invalid_states"];
+        list       = Json::array();
+        for (const auto &[number, what] : invalid_states_)
+          {
+            Json e         = Json::object();
+            e["increment"] = number;
+            e["what"]      = what;
+            list.push_back(e);
+          }
+      }
     ctx_.finish(record, stopped, run_count_);
     return ctx_.result;
   }
@@ -209,6 +226,7 @@ namespace solidanode
     Json state           = Json::object();
     state["increment"]   = increment;
     state["case_hash"]   = ctx_.case_hash;
+    state["inputs"]      = fingerprints_json(ctx_.inputs);
     state["top"]         = top_;
     state["eigenstrain"] = Json::object();
     for (const auto &[phase, v] : eig_)
@@ -231,6 +249,7 @@ namespace solidanode
           throw CollectiveError("cannot restart: the case file " + config_.file +
                                 " changed since the checkpoint in " +
                                 ctx_.result.output_directory);
+        check_fingerprints(state["inputs"], ctx_.inputs, ctx_.result.output_directory);
         done_ = state["increment"].as<unsigned int>();
         top_  = state["top"].as<double>();
         for (const auto &e : state["eigenstrain"])

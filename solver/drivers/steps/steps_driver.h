@@ -61,8 +61,14 @@ namespace solidanode
     /// from the steps before it, so that a restart resumes the ramp exactly.
     Increment load_of(std::size_t s, unsigned int k, unsigned int number);
     Solved    solve(const Increment &inc);
-    /// Non-finite stresses end the run; inverted voxels are reported.
-    void      check_state(const Increment &inc, const Solved &solved);
+    /// Non-finite stress: CollectiveError. Inverted voxels, thickness <= 0,
+    /// porosity outside [0, 1]: CollectiveError unless
+    /// solver.allow_invalid_states, then logged, and returned (else "").
+    std::string check_state(const Increment &inc, const Solved &solved);
+    /// Increments with an invalid state (allow_invalid_states), for run.json;
+    /// the last one's text goes into its summary row.
+    std::vector<std::pair<unsigned int, std::string>> invalid_states_;
+    std::string                                       invalid_state_;
     /// Row, fields, interface map, profiles and the log line with the
     /// increment's wall time so far (@p timer). Collective.
     void      record_increment(const Increment &inc, const Solved &solved,

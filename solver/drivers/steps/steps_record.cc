@@ -54,9 +54,11 @@ namespace solidanode
     return out;
   }
 
-  void StepsDriver::check_state(const Increment &inc, const Solved &solved)
+  std::string StepsDriver::check_state(const Increment &inc, const Solved &solved)
   {
-    const MPI_Comm comm = ctx_.comm;
+    const MPI_Comm    comm  = ctx_.comm;
+    const std::string where = "increment " + std::to_string(inc.number) + " (step '" +
+                              config_.steps[inc.step].name + "')";
     // Non-finite values never reach a result file.
     double bad = 0.;
     for (const auto &cell : tria_->active_cell_iterators())
@@ -65,13 +67,11 @@ namespace solidanode
           if (!std::isfinite(v))
             bad = 1.;
     if (Utilities::MPI::max(bad, comm) > 0.)
-      throw CollectiveError("non-finite stress at increment " + std::to_string(inc.number) +
-                            " (step '" + config_.steps[inc.step].name +
-                            "'); nothing was written for it");
+      throw CollectiveError("non-finite stress at " + where + "; nothing was written for it");
 
     // Inverted voxels: 1 + tr(eps), the small-strain volume ratio, must stay
-    // positive; report where it does not.
-    double           worst = 1e300;
+    // positive; report where it does not. Deformed pore volume for the porosity.
+    double           worst = 1e300, volume = 0., pore_volume = 0.;
     std::size_t      count = 0;
     unsigned int     worst_label = 0;
     dealii::Point<3> worst_at;
@@ -81,6 +81,9 @@ namespace solidanode
           const double j = 1. + solved.volumetric[cell->active_cell_index()];
           if (j <= 0.)
             ++count;
+          volume += cell_volume_ * std::max(0., j);
+          if (pore_labels_.count(cell->material_id()))
+            pore_volume += cell_volume_ * std::max(0., j);
           if (j < worst)
             {
               worst       = j;
@@ -90,22 +93,43 @@ namespace solidanode
         }
     const auto   global_count = Utilities::MPI::sum(count, comm);
     const double global_worst = Utilities::MPI::min(worst, comm);
-    if (global_count == 0)
-      return;
-    // The rank that holds the worst voxel tells where it is.
-    const int mine  = worst == global_worst ? int(ctx_.rank) : int(ctx_.n_ranks);
-    const int owner = Utilities::MPI::min(mine, comm);
-    double    info[4] = {worst_at[0], worst_at[1], worst_at[2], double(worst_label)};
-    MPI_Bcast(info, 4, MPI_DOUBLE, owner, comm);
-    char line[300];
-    std::snprintf(line, sizeof line,
-                  "solidanode: warning: %zu voxel(s) inverted at increment %u "
-                  "(1 + tr eps <= 0; worst %.3g in phase '%s' at (%.4g, %.4g, "
-                  "%.4g) um): the small-strain model is outside its range there",
-                  static_cast<std::size_t>(global_count), inc.number, global_worst,
-                  phases_.at(static_cast<unsigned int>(info[3])).name.c_str(), info[0] * 1e6,
-                  info[1] * 1e6, info[2] * 1e6);
-    ctx_.log(line);
+    volume                    = Utilities::MPI::sum(volume, comm);
+    pore_volume               = Utilities::MPI::sum(pore_volume, comm);
+    const double thickness    = initial_thickness_ + solver_->mean_top_displacement();
+    const double porosity     = volume > 0. ? pore_volume / volume : 0.;
+    std::string  problem;
+    if (global_count > 0)
+      {
+        // The rank that holds the worst voxel tells where it is.
+        const int mine  = worst == global_worst ? int(ctx_.rank) : int(ctx_.n_ranks);
+        const int owner = Utilities::MPI::min(mine, comm);
+        double    info[4] = {worst_at[0], worst_at[1], worst_at[2], double(worst_label)};
+        MPI_Bcast(info, 4, MPI_DOUBLE, owner, comm);
+        char line[300];
+        std::snprintf(line, sizeof line,
+                      "%zu voxel(s) inverted (1 + tr eps <= 0; worst %.3g in phase '%s' at "
+                      "(%.4g, %.4g, %.4g) um)",
+                      static_cast<std::size_t>(global_count), global_worst,
+                      phases_.at(static_cast<unsigned int>(info[3])).name.c_str(),
+                      info[0] * 1e6, info[1] * 1e6, info[2] * 1e6);
+        problem = line;
+      }
+    if (!(thickness > 0.))
+      problem += (problem.empty() ? "" : "; ") + std::string("thickness ") +
+                 fmt(thickness) + " m <= 0";
+    if (!(porosity >= 0. && porosity <= 1.))
+      problem += (problem.empty() ? "" : "; ") + std::string("porosity ") +
+                 fmt(porosity) + " outside [0, 1]";
+    if (problem.empty())
+      return "";
+    if (!config_.solver.allow_invalid_states)
+      throw CollectiveError(
+        "physically invalid state at " + where + ": " + problem +
+        "; the small-strain model is outside its range (nothing was written for this "
+        "increment; the earlier ones are complete). Set 'solver: {allow_invalid_states: "
+        "true}' to continue and record such states in summary.csv and run.json");
+    ctx_.log("solidanode: warning: physically invalid state at " + where + ": " + problem);
+    return problem;
   }
 
   void StepsDriver::record_increment(const Increment &inc, const Solved &solved,
@@ -158,6 +182,8 @@ namespace solidanode
     row["thickness_m"]             = fmt(initial_thickness_ + uz);
     row["stack_pressure_Pa"]       = fmt(-total_szz / total_n);
     row["porosity"]                = fmt(volume > 0 ? pore_volume / volume : 0.);
+    if (config_.solver.allow_invalid_states)
+      row["invalid_state"] = invalid_state_;
     for (const auto &[label, p] : phases_)
       {
         vm[label].reduce(comm);
