@@ -53,7 +53,11 @@ namespace solidanode
         phase_b.values.push_back(b);
         area.values.push_back(face.area);
         traction.values.push_back(snn);
-        state.values.push_back(contact ? 1. : 0.);
+        const bool pressed =
+          !contact && states != nullptr && states->closed_pore != nullptr &&
+          ((pore_labels.count(a) && !pore_labels.count(b) && (*states->closed_pore)[face.cell_a]) ||
+           (pore_labels.count(b) && !pore_labels.count(a) && (*states->closed_pore)[face.cell_b]));
+        state.values.push_back(contact ? 1. : pressed ? 2. : 0.);
         if (states != nullptr && states->flux != nullptr)
           flux.values.push_back((*states->flux)[face.face_a] + (*states->flux)[face.face_b]);
       }

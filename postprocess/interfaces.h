@@ -36,6 +36,10 @@ namespace solidanode
     const std::vector<std::uint8_t> *lost = nullptr;
     /// Li molar flux density into the cell across the face [mol m^-2 s^-1].
     const std::vector<double>       *flux = nullptr;
+    /// Per owned and ghost cell: non-zero for a pore cell that pressing has
+    /// closed (postprocess/pressed_contact.h); its faces to solids are
+    /// pressed contact (contact_state 2).
+    const std::vector<std::uint8_t> *closed_pore = nullptr;
   };
 
   /**
@@ -52,7 +56,8 @@ namespace solidanode
    * area_m2, normal_traction_Pa (n.sigma.n from the mean of the two cells'
    * stresses, negative in compression), contact_state and, with @p states,
    * li_flux_mol_per_m2_s (into the active phase). With @p states, a face
-   * between two solids is in contact unless either cell marks it lost.
+   * between two solids is in contact unless either cell marks it lost, and
+   * a face between a solid and a closed pore has contact_state 2.
    * Collective over @p comm (reduces the summary).
    */
   InterfaceSummary collect_interfaces(const std::vector<LabelFace>  &faces,

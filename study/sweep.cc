@@ -9,6 +9,8 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <stdexcept>
 
 namespace fs = std::filesystem;
@@ -332,6 +334,92 @@ namespace solidanode
     return header + e.c_str() + "\n";
   }
 
+  namespace
+  {
+    double number(const std::string &s)
+    {
+      try
+        {
+          return std::stod(s);
+        }
+      catch (...)
+        {
+          return std::nan("");
+        }
+    }
+
+    /// The study.csv outcomes of one case from its summary.csv (at least one row).
+    void summary_outcomes(const CsvTable                                              &t,
+                          const std::function<void(const std::string &, const std::string &)> &add)
+    {
+      const auto &cols  = t.columns();
+      const auto &first = t.rows().front();
+      const auto &last  = t.rows().back();
+      auto        col_max = [&](std::size_t j) {
+        double m = -INFINITY;
+        for (const auto &r : t.rows())
+          m = std::max(m, number(r[j]));
+        return m;
+      };
+      const auto starts = [](const std::string &s, const char *prefix) {
+        return s.rfind(prefix, 0) == 0;
+      };
+      add("increments", std::to_string(t.n_rows()));
+      // Protocol runs that press: the row at the highest applied pressure.
+      std::optional<std::size_t> peak;
+      for (std::size_t j = 0; j < cols.size(); ++j)
+        if (cols[j] == "applied_pressure_Pa")
+          {
+            peak = 0;
+            for (std::size_t r = 1; r < t.n_rows(); ++r)
+              if (number(t.rows()[r][j]) > number(t.rows()[*peak][j]))
+                peak = r;
+          }
+      for (std::size_t j = 0; j < cols.size(); ++j)
+        {
+          const std::string &n = cols[j];
+          if (n == "invalid_state") // solver.allow_invalid_states
+            {
+              std::size_t n_invalid = 0;
+              for (const auto &r : t.rows())
+                n_invalid += r[j].empty() ? 0 : 1;
+              add("invalid_increments", std::to_string(n_invalid));
+            }
+          else if (n == "porosity")
+            add("final_porosity", last[j]);
+          else if (n == "stack_pressure_Pa")
+            add("stack_pressure_change_Pa", CsvTable::format(number(last[j]) - number(first[j])));
+          else if (n == "thickness_m")
+            {
+              add("final_thickness_m", last[j]);
+              add("thickness_change_m", CsvTable::format(number(last[j]) - number(first[j])));
+            }
+        }
+      for (std::size_t j = 0; j < cols.size(); ++j)
+        if (starts(cols[j], "contact_area_"))
+          {
+            add("final_" + cols[j], last[j]);
+            add("change_" + cols[j], CsvTable::format(number(last[j]) - number(first[j])));
+          }
+        else if (starts(cols[j], "pressed_contact_area_") || starts(cols[j], "contact_fraction_") ||
+                 cols[j] == "closed_pore_fraction")
+          add("final_" + cols[j], last[j]);
+      if (peak)
+        for (std::size_t j = 0; j < cols.size(); ++j)
+          if (cols[j] == "porosity" || cols[j] == "thickness_m" ||
+              starts(cols[j], "contact_area_") || starts(cols[j], "pressed_contact_area_") ||
+              starts(cols[j], "contact_fraction_"))
+            add("pressed_" + cols[j], t.rows()[*peak][j]);
+      for (std::size_t j = 0; j < cols.size(); ++j)
+        if (starts(cols[j], "max_von_mises_"))
+          add("peak_" + cols[j].substr(4), CsvTable::format(col_max(j)));
+        else if (starts(cols[j], "p99_von_mises_"))
+          add("peak_" + cols[j], CsvTable::format(col_max(j)));
+        else if (starts(cols[j], "over_stress_limit_"))
+          add(cols[j], CsvTable::format(col_max(j)));
+    }
+  } // namespace
+
   std::size_t collect_study(const Study &study, const std::string &output)
   {
     std::vector<std::string>                        outcome_columns;
@@ -371,62 +459,9 @@ namespace solidanode
               const CsvTable t = CsvTable::read(summary_file.string());
               if (t.n_rows() > 0)
                 {
-                  const auto &cols  = t.columns();
-                  const auto &first = t.rows().front();
-                  const auto &last  = t.rows().back();
-                  auto        num   = [](const std::string &s) {
-                    try
-                      {
-                        return std::stod(s);
-                      }
-                    catch (...)
-                      {
-                        return std::nan("");
-                      }
-                  };
-                  auto col_max = [&](std::size_t j) {
-                    double m = -INFINITY;
-                    for (const auto &r : t.rows())
-                      m = std::max(m, num(r[j]));
-                    return m;
-                  };
-                  add_outcome(row, "increments", std::to_string(t.n_rows()));
-                  // solver.allow_invalid_states: how many increments were invalid.
-                  for (std::size_t j = 0; j < cols.size(); ++j)
-                    if (cols[j] == "invalid_state")
-                      {
-                        std::size_t n_invalid = 0;
-                        for (const auto &r : t.rows())
-                          n_invalid += r[j].empty() ? 0 : 1;
-                        add_outcome(row, "invalid_increments", std::to_string(n_invalid));
-                      }
-                  for (std::size_t j = 0; j < cols.size(); ++j)
-                    {
-                      const std::string &n = cols[j];
-                      if (n == "porosity")
-                        add_outcome(row, "final_porosity", last[j]);
-                      else if (n == "stack_pressure_Pa")
-                        add_outcome(row, "stack_pressure_change_Pa",
-                                    CsvTable::format(num(last[j]) - num(first[j])));
-                      else if (n == "thickness_m")
-                        {
-                          add_outcome(row, "final_thickness_m", last[j]);
-                          add_outcome(row, "thickness_change_m",
-                                      CsvTable::format(num(last[j]) - num(first[j])));
-                        }
-                    }
-                  for (std::size_t j = 0; j < cols.size(); ++j)
-                    if (cols[j].rfind("contact_area_", 0) == 0)
-                      {
-                        add_outcome(row, "final_" + cols[j], last[j]);
-                        add_outcome(row, "change_" + cols[j],
-                                    CsvTable::format(num(last[j]) - num(first[j])));
-                      }
-                  for (std::size_t j = 0; j < cols.size(); ++j)
-                    if (cols[j].rfind("max_von_mises_", 0) == 0)
-                      add_outcome(row, "peak_" + cols[j].substr(4), CsvTable::format(col_max(j)));
-                    else if (cols[j].rfind("p99_von_mises_", 0) == 0)
-                      add_outcome(row, "peak_" + cols[j], CsvTable::format(col_max(j)));
+                  summary_outcomes(t, [&](const std::string &col, const std::string &v) {
+                    add_outcome(row, col, v);
+                  });
                 }
             }
           catch (const std::exception &e)

@@ -112,8 +112,24 @@ namespace solidanode
             break;
           }
         set_constrained_update(lift);
-        double     t = 1., r_t = -1.;
-        const bool accepted = line_search(b_norm, t, r_t, st);
+        double t = 1., r_t = -1.;
+        bool   accepted = line_search(b_norm, t, r_t, st);
+        if (!accepted && r_t >= 0.)
+          {
+            // The symmetrised tangent of plastic points need not give a
+            // descent direction (e.g. elastic unloading from a plastic
+            // state): retry along the SPD reference tangent's direction.
+            ++st.linear_fallbacks;
+            fallback        = " (reference tangent after a failed line search)";
+            const double t1 = MPI_Wtime();
+            b_norm          = assemble_system(lift, Tangent::reference);
+            st.assemble_seconds += elapsed(t1);
+            if (linear_solve(true, false, st) >= 0)
+              {
+                set_constrained_update(lift);
+                accepted = line_search(b_norm, t, r_t, st);
+              }
+          }
         if (!accepted)
           {
             st.failure = r_t < 0. ? "every step length inverts a quadrature point"

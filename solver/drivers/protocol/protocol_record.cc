@@ -2,9 +2,11 @@
 
 #include <postprocess/field_output.h>
 #include <postprocess/interfaces.h>
+#include <postprocess/pressed_contact.h>
 #include <postprocess/statistics.h>
 #include <solver/elasticity/voxel_view.h>
 #include <solver/input/output_fields.h>
+#include <mesh/voxel_mesh.h>
 
 #include <deal.II/grid/grid_tools.h>
 
@@ -98,6 +100,16 @@ namespace solidanode
     for (const auto &[a, b] : model_.table->solid_pairs())
       columns.push_back("contact_area_" + model_.mech_phases.at(a).name + "_" +
                         model_.mech_phases.at(b).name + "_m2");
+    if (!model_.pore_labels.empty())
+      {
+        columns.push_back("closed_pore_fraction");
+        columns.push_back("pressed_contact_area_m2");
+        for (const auto &[a, b] : model_.table->solid_pairs())
+          columns.push_back("pressed_contact_area_" + model_.mech_phases.at(a).name + "_" +
+                            model_.mech_phases.at(b).name + "_m2");
+      }
+    for (const auto &[label, a] : model_.active)
+      columns.push_back("contact_fraction_" + a.name);
     if (model_.plating)
       for (const char *c :
            {"plated_li_mol", "plated_li_volume_m3", "plated_li_thickness_m", "li_in_alloy_mol",
@@ -151,6 +163,7 @@ namespace solidanode
   }
 
   InterfaceSummary ProtocolRecorder::interfaces(const std::vector<CellStress> &stress,
+                                                const std::vector<std::uint8_t> &closed_pore,
                                                 PolygonPiece *piece) const
   {
     // Interface states (contact flags, Li flux) per face of owned and ghost
@@ -171,7 +184,7 @@ namespace solidanode
           lost[6 * c + f] = face_data[12 * c + f] != 0. ? 1 : 0;
           flux[6 * c + f] = face_data[12 * c + 6 + f];
         }
-    InterfaceStates  states{&lost, &flux};
+    InterfaceStates  states{&lost, &flux, &closed_pore};
     InterfaceSummary summary_;
     ctx_.timed("interfaces", [&] {
       summary_ = collect_interfaces(
@@ -181,6 +194,68 @@ namespace solidanode
         model_.tria.get_communicator(), &states);
     });
     return summary_;
+  }
+
+  std::vector<std::uint8_t> ProtocolRecorder::closed_pores(const std::vector<double> &det_f) const
+  {
+    const double j_closed = std::max(0.2, 2. * model_.config.solver.pore_closure);
+    std::vector<double> flag(model_.tria.n_active_cells(), 0.);
+    if (!model_.pore_labels.empty())
+      for (const auto &cell : model_.tria.active_cell_iterators())
+        if (cell->is_locally_owned() && model_.pore_labels.count(cell->material_id()) &&
+            det_f[cell->active_cell_index()] <= j_closed)
+          flag[cell->active_cell_index()] = 1.;
+    exchange_ghosts(model_.tria, flag, 1);
+    return std::vector<std::uint8_t>(flag.begin(), flag.end());
+  }
+
+  void ProtocolRecorder::add_pressed_columns(Row &row, const std::vector<std::uint8_t> &closed,
+                                             const InterfaceSummary &interfaces) const
+  {
+    PressedContact pc;
+    if (!model_.pore_labels.empty())
+      {
+        std::vector<std::size_t> local;
+        for (const auto &cell : model_.tria.active_cell_iterators())
+          if (cell->is_locally_owned() && closed[cell->active_cell_index()])
+            {
+              const auto v = voxel_of(model_.image, cell->center());
+              local.push_back(model_.image.index(v[0], v[1], v[2]));
+            }
+        std::set<std::uint8_t> pores;
+        for (const unsigned int l : model_.pore_labels)
+          pores.insert(static_cast<std::uint8_t>(l));
+        pc = pressed_contacts(model_.image, pores, local, 2, model_.comm);
+        row["closed_pore_fraction"] =
+          fmt(pc.n_pore > 0 ? static_cast<double>(pc.n_closed) / static_cast<double>(pc.n_pore) : 0.);
+        double total = 0.; // all pairs, a phase pressed onto itself included
+        for (const auto &[pair, area] : pc.area)
+          total += area;
+        row["pressed_contact_area_m2"] = fmt(total);
+        for (const auto &pair : model_.table->solid_pairs())
+          {
+            const auto it = pc.area.find(pair);
+            row["pressed_contact_area_" + model_.mech_phases.at(pair.first).name + "_" +
+                model_.mech_phases.at(pair.second).name + "_m2"] =
+              fmt(it == pc.area.end() ? 0. : it->second);
+          }
+      }
+    // Contact fraction of an active phase's surface: faces to other solids
+    // in contact plus contact made across closed pores, over all its faces.
+    for (const auto &[label, a] : model_.active)
+      {
+        double surface = 0., touching = 0.;
+        for (const auto &[pair, area] : interfaces.area)
+          if (pair.first == label || pair.second == label)
+            surface += area;
+        for (const auto &[pair, area] : interfaces.contact_area)
+          if (pair.first == label || pair.second == label)
+            touching += area;
+        for (const auto &[pair, area] : pc.area)
+          if ((pair.first == label) != (pair.second == label))
+            touching += area;
+        row["contact_fraction_" + a.name] = fmt(surface > 0. ? std::min(1., touching / surface) : 0.);
+      }
   }
 
   void ProtocolRecorder::add_phase_columns(Row &row, Volumes &v,
@@ -317,7 +392,8 @@ namespace solidanode
     const double soc      = model_.capacity_mol > 0. ? li_alloy / model_.capacity_mol : 0.;
     const bool   maps     = r.write_fields && model_.config.output.interfaces;
     PolygonPiece interface_piece;
-    const InterfaceSummary faces = interfaces(stress, maps ? &interface_piece : nullptr);
+    const std::vector<std::uint8_t> closed = closed_pores(det_f);
+    const InterfaceSummary faces = interfaces(stress, closed, maps ? &interface_piece : nullptr);
     const double porosity = v.volume > 0. ? v.pore_volume / v.volume : 0.;
     const double thickness = model_.initial_thickness + uz;
 
@@ -337,6 +413,7 @@ namespace solidanode
     row["thickness_m"]             = fmt(thickness);
     row["porosity"]                = fmt(porosity);
     add_phase_columns(row, v, faces);
+    add_pressed_columns(row, closed, faces);
     if (model_.plating)
       add_plating_columns(row, st, v, faces, li_alloy, stress);
     const MechOutcome &mo       = r.mechanics;

@@ -62,7 +62,14 @@ namespace solidanode
                              const InterfaceSummary &interfaces, double li_alloy,
                              const std::vector<CellStress> &stress) const;
     InterfaceSummary interfaces(const std::vector<CellStress> &stress,
+                                const std::vector<std::uint8_t> &closed_pore,
                                 PolygonPiece *piece) const;
+    /// Pore cells closed by pressing (det F <= max(0.2, 2 J_c)), per cell
+    /// (owned and ghost), and the contacts they make (all ranks).
+    std::vector<std::uint8_t> closed_pores(const std::vector<double> &det_f) const;
+    /// closed_pore_fraction, pressed_contact_area_*, contact_fraction_<active>.
+    void add_pressed_columns(Row &row, const std::vector<std::uint8_t> &closed,
+                             const InterfaceSummary &interfaces) const;
     void write_fields(const ProtocolState &st, const std::vector<CellStress> &stress,
                       const std::vector<double> &det_f, const std::vector<double> &eps_p,
                       const PolygonPiece *interface_piece);

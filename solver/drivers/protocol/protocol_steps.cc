@@ -65,7 +65,8 @@ namespace solidanode
         model_.mech->revert();
         model_.li->revert();
         if (s_to - s_from < 1. / 64.)
-          fail(ps, "Newton did not converge even with the load increment cut to 1/64");
+          fail(ps, "Newton did not converge even with the load increment cut to 1/64 (" +
+                     s.outcome.failure + ")");
         s_to = 0.5 * (s_from + s_to);
       }
     ++st_.sub;
