@@ -42,61 +42,6 @@ namespace solidanode
 
     double sphere_volume(const double r) { return 4. / 3. * pi * r * r * r; }
 
-    void check(const BuildSpec &spec)
-    {
-      for (unsigned int d = 0; d < 3; ++d)
-        if (spec.dims[d] == 0 || spec.dims[d] > (1u << 20))
-          fail("dims[" + std::to_string(d) + "] must be between 1 and 2^20");
-      if (!(spec.voxel_size > 0.) || !std::isfinite(spec.voxel_size))
-        fail("voxel_size must be finite and > 0");
-      if (spec.layers.empty())
-        fail("no layer (and no populations) given");
-      if (spec.layers.size() > 1 && spec.periodic[2])
-        fail("several layers need a non-periodic z axis (periodic: [.., .., false])");
-      if (spec.pore_phase.empty())
-        fail("the pore phase needs a name");
-      double total = 0.;
-      for (const auto &layer : spec.layers)
-        {
-          const std::string where = "layer '" + layer.name + "': ";
-          if (spec.layers.size() > 1 && !(layer.thickness > 0.))
-            fail(where + "thickness must be > 0 when there are several layers");
-          total += layer.thickness;
-          if (!(layer.porosity >= 0. && layer.porosity < 1.))
-            fail(where + "porosity must be in [0, 1)");
-          if (layer.jammed && !layer.packing.enabled)
-            fail(where + "'porosity: jammed' needs 'packing' (the sphere populations are "
-                         "packed until jammed)");
-          if (layer.jammed &&
-              std::none_of(layer.populations.begin(), layer.populations.end(),
-                           [](const PopulationSpec &p) { return p.shape == ParticleShape::sphere; }))
-            fail(where + "'porosity: jammed' needs at least one sphere population to pack");
-          if (layer.fill_phase == spec.pore_phase)
-            fail(where + "the fill phase must differ from the pore phase '" + spec.pore_phase + "'");
-          for (const auto &pop : layer.populations)
-            {
-              if (pop.phase.empty() || pop.phase == spec.pore_phase)
-                fail(where + "a population needs a phase name other than the pore phase");
-              if (!(pop.size.d50 > 0.) || !(pop.size.log_std >= 0.))
-                fail(where + "population '" + pop.phase + "': diameter must be > 0 and spread >= 0");
-              if (pop.shape == ParticleShape::fibre && !(pop.fibre_length > 0.))
-                fail(where + "fibre population '" + pop.phase + "' needs a length > 0");
-              if (pop.shape == ParticleShape::fibre && !(pop.persistence_length > 0.))
-                fail(where + "fibre population '" + pop.phase + "' needs a persistence length > 0");
-              for (const double a : pop.aspect)
-                if (!(a > 0.) || !std::isfinite(a))
-                  fail(where + "population '" + pop.phase + "': aspect ratios must be > 0");
-              if (!pop.coating_phase.empty() &&
-                  (pop.coating_phase == spec.pore_phase || !(pop.coating_thickness > 0.)))
-                fail(where + "population '" + pop.phase +
-                     "': a coating needs a non-pore phase and a thickness > 0");
-            }
-        }
-      const double height = spec.dims[2] * spec.voxel_size;
-      if (total > height * (1. + 1e-9))
-        fail("the layers are " + num(total * 1e6) + " um thick, more than the image height " +
-             num(height * 1e6) + " um");
-    }
   } // namespace
 
 
@@ -228,6 +173,8 @@ namespace solidanode
       /// Jammed mode: pack until jammed, then rescale s.phi and the porosity.
       std::vector<PackingSphere> pack_until_jammed(LayerState &s,
                                                    std::vector<std::size_t> &owner);
+      /// Solids in the recipe's proportions adding up to @p solid; pores the rest.
+      void rescale_solids(LayerState &s, double solid);
       PackingParameters packing_parameters(const LayerState &s) const;
       /// 2. Random sequential addition of the other populations.
       void add_particles(LayerState &s);
@@ -443,15 +390,23 @@ namespace solidanode
         fail("layer '" + s.layer.name + "': 'porosity: jammed': the jammed spheres fill " +
              num(phi_j, 3) + " of the layer but are only " + num(share, 3) +
              " of the recipe's solid, so the other solids do not fit; give a target porosity");
-      double sum = 0.;
-      for (double &f : s.phi)
-        sum += f;
-      for (double &f : s.phi)
-        f *= solid / sum;
-      s.porosity_target = std::max(0., 1. - solid);
+      rescale_solids(s, solid);
       s.lr.jammed_fraction = phi_j;
       s.lr.packed_share = share;
       return spheres;
+    }
+
+
+    void Builder::rescale_solids(LayerState &s, const double solid)
+    {
+      double sum = 0.;
+      for (const double f : s.phi)
+        sum += f;
+      for (double &f : s.phi)
+        f *= std::min(1., solid) / sum;
+      for (std::size_t pi = 0; pi < s.lr.populations.size(); ++pi)
+        s.lr.populations[pi].target_fraction = s.phi[pi];
+      s.porosity_target = std::max(0., 1. - solid);
     }
 
 
@@ -497,6 +452,8 @@ namespace solidanode
           coat(s, owner[m], q, cores[m]);
         }
       s.lr.packed_voxel_fraction = static_cast<double>(packed_voxels) / s.n_layer;
+      if (layer.jammed) // the rest follows what the voxels hold of the spheres
+        rescale_solids(s, s.lr.packed_voxel_fraction / s.lr.packed_share);
     }
 
 
@@ -683,7 +640,7 @@ namespace solidanode
   VoxelImage build_microstructure(const BuildSpec &spec, BuildReport *report_out)
   {
     const auto start = std::chrono::steady_clock::now();
-    check(spec);
+    detail::check_build_spec(spec);
     Builder builder(spec);
     for (std::size_t li = 0; li < spec.layers.size(); ++li)
       builder.build_layer(li);

@@ -258,6 +258,10 @@ namespace solidanode
         std::array<bool, 3> periodic;
       };
 
+    /// Throws std::invalid_argument ("microstructure build: ...") for a
+    /// specification the builder cannot build (population_report.cc).
+    void check_build_spec(const BuildSpec &spec);
+
     /// Diameter draw in voxel units.
     double draw_diameter(const SizeDistribution &size, double h, PortableRandom &random);
 

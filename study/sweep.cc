@@ -409,7 +409,7 @@ namespace solidanode
           if (cols[j] == "porosity" || cols[j] == "thickness_m" ||
               starts(cols[j], "contact_area_") || starts(cols[j], "pressed_contact_area_") ||
               starts(cols[j], "contact_fraction_"))
-            add("pressed_" + cols[j], t.rows()[*peak][j]);
+            add("at_peak_" + cols[j], t.rows()[*peak][j]);
       for (std::size_t j = 0; j < cols.size(); ++j)
         if (starts(cols[j], "max_von_mises_"))
           add("peak_" + cols[j].substr(4), CsvTable::format(col_max(j)));
