@@ -200,6 +200,8 @@ Run in parallel with: mpirun -np N solidanode run CASE.yaml
             const auto     &spec = *generate_here;
             GeneratorReport report;
             image = generate_spheres(spec.generator, &report);
+            for (const auto &w : fraction_warnings(spec.generator, report))
+              std::cerr << "solidanode: warning: " << w << "\n" << std::flush;
             for (const auto &[label, name] : spec.phase_names)
               image.phase_names[label] = name;
             options.generator_particles[spec.generator.particle_phase] = report.n_particles;

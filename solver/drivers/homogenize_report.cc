@@ -290,7 +290,8 @@ namespace solidanode
       create_directories(dir);
     MPI_Barrier(comm);
 
-    const VoxelImage image     = acquire_image(config.microstructure, comm);
+    std::vector<std::string> image_warnings;
+    const VoxelImage image     = acquire_image(config.microstructure, comm, &image_warnings);
     const auto       fractions = image.volume_fractions();
     LinearSolverSettings settings = config.solver.linear;
     settings.relative_tolerance   = spec.relative_tolerance;
@@ -306,6 +307,14 @@ namespace solidanode
       vf[image.phase_names.count(label) ? image.phase_names.at(label)
                                         : std::to_string(label)] = f;
     json["volume_fractions"] = vf;
+    Json warn = Json::array();
+    for (const auto &w : image_warnings)
+      {
+        warn.push_back(w);
+        if (root)
+          std::cerr << "solidanode: warning: " << w << "\n" << std::flush;
+      }
+    json["warnings"] = warn;
     std::ostringstream table;
     table.precision(5);
     std::vector<NetworkResult> full_results;
