@@ -5,9 +5,11 @@
 #include <mesh/voxel_io.h>
 #include <base/file_utils.h>
 #include <solver/input/case_config.h>
+#include <solver/drivers/case_check.h>
 #include <solver/drivers/homogenize.h>
 #include <solver/drivers/run.h>
 #include <solver/drivers/run_support.h>
+#include <study/case_overrides.h>
 #include <study/sweep.h>
 #include <base/yaml_input.h>
 
@@ -30,7 +32,7 @@ namespace solidanode
 
 commands:
   run CASE.yaml [--output DIR] [--overwrite | --restart] [--quiet]
-                [--max-increments N] [-- PETSC_OPTIONS]
+                [--max-increments N] [--set PATH=VALUE]... [-- PETSC_OPTIONS]
       Solve the case; writes DIR/solution.pvd (open in ParaView),
       DIR/interfaces.pvd, DIR/summary.csv, DIR/profiles_*.csv, DIR/run.json,
       DIR/solidanode.log and DIR/microstructure.vti. DIR defaults to the
@@ -39,7 +41,13 @@ commands:
       DIR/checkpoint.json. SIGTERM/SIGUSR1 make the run write a checkpoint
       after the current increment and stop (exit code 3), as does
       --max-increments N after N increments. PETSc options (e.g.
-      -ksp_monitor) may follow "--".
+      -ksp_monitor) may follow "--". --set changes one value of the case
+      file (repeatable): PATH as in a study's parameters (docs/input.md),
+      e.g. --set 'steps[0].top=50 MPa' --set solver.rtol=1e-6.
+  check CASE.yaml [--set PATH=VALUE]...
+      Validate the case (and build or read its image), print the resolved
+      input in SI units and estimate memory and time per increment from
+      per-voxel costs measured on the project's machine.
   generate CASE.yaml IMAGE.vti
       Build (or read) the case's microstructure and write it as .vti.
   info IMAGE.vti
@@ -81,6 +89,7 @@ Run in parallel with: mpirun -np N solidanode run CASE.yaml
       std::string              output;
       std::string              json; ///< analyze --json
       std::vector<std::string> pore_phases, surface_phases; ///< analyze
+      std::vector<std::string> sets; ///< run, check: --set PATH=VALUE
       bool                     overwrite = false, quiet = false, restart = false;
       unsigned int             max_increments = 0;
     };
@@ -136,6 +145,14 @@ Run in parallel with: mpirun -np N solidanode run CASE.yaml
                       a.surface_phases.push_back(v.substr(b, e - b));
                   }
             }
+          else if (s == "--set")
+            {
+              if (i + 1 >= argc)
+                throw UsageError("--set needs PATH=VALUE, e.g. --set 'steps[0].top=50 MPa'");
+              a.sets.push_back(argv[++i]);
+            }
+          else if (s.rfind("--set=", 0) == 0)
+            a.sets.push_back(s.substr(6));
           else if (s.rfind("--output=", 0) == 0)
             a.output = s.substr(9);
           else if (!s.empty() && s[0] == '-')
@@ -144,6 +161,15 @@ Run in parallel with: mpirun -np N solidanode run CASE.yaml
             a.positional.push_back(s);
         }
       return a;
+    }
+
+    /// The case of 'run' or 'check' with its --set overrides.
+    CaseConfig read_case_args(const Args &a)
+    {
+      std::vector<CaseOverride> overrides;
+      for (const auto &text : a.sets)
+        overrides.push_back(parse_case_override(text));
+      return read_case_with_overrides(a.positional[0], overrides);
     }
 
     void expect_args(const Args &a, std::size_t n, const char *command)
@@ -200,6 +226,8 @@ Run in parallel with: mpirun -np N solidanode run CASE.yaml
             const auto     &spec = *generate_here;
             GeneratorReport report;
             image = generate_spheres(spec.generator, &report);
+            for (const auto &w : fraction_warnings(spec.generator, report))
+              std::cerr << "solidanode: warning: " << w << "\n" << std::flush;
             for (const auto &[label, name] : spec.phase_names)
               image.phase_names[label] = name;
             options.generator_particles[spec.generator.particle_phase] = report.n_particles;
@@ -248,10 +276,13 @@ Run in parallel with: mpirun -np N solidanode run CASE.yaml
             return 0;
           }
         const Args args = parse(argc, argv);
+        if (!args.sets.empty() && command != "run" && command != "check")
+          throw UsageError("--set applies to 'run' and 'check' only (studies: the "
+                           "parameters of a study file)");
         if (command == "run")
           {
             expect_args(args, 1, "run");
-            const CaseConfig config = read_case(args.positional[0]);
+            const CaseConfig config = read_case_args(args);
             RunOptions       options;
             options.output_directory = args.output;
             options.overwrite        = args.overwrite;
@@ -264,6 +295,12 @@ Run in parallel with: mpirun -np N solidanode run CASE.yaml
             const RunResult result = run_case(config, options, comm);
             // 3: stopped early with a checkpoint (signal or --max-increments).
             return result.completed ? 0 : 3;
+          }
+        if (command == "check")
+          {
+            expect_args(args, 1, "check");
+            run_check(read_case_args(args), comm);
+            return 0;
           }
         if (command == "generate")
           {
@@ -295,8 +332,8 @@ Run in parallel with: mpirun -np N solidanode run CASE.yaml
           }
         if (root)
           std::cerr << "solidanode: error: unknown command '" << command
-                    << "' (expected run, generate, info, analyze, homogenize, sweep, help or "
-                       "version)\n\n"
+                    << "' (expected run, check, generate, info, analyze, homogenize, sweep, "
+                       "help or version)\n\n"
                     << usage;
         return 2;
       }

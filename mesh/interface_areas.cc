@@ -207,6 +207,43 @@ namespace solidanode
       std::vector<std::uint8_t> tmp;
     };
 
+    /// The staircase areas: voxel faces between different labels, per pair
+    /// of result.pair and summed per phase.
+    void add_voxel_faces(const VoxelImage &image, InterfaceAreas &result)
+    {
+      const std::size_t nx = image.dims[0], ny = image.dims[1], nz = image.dims[2],
+                        plane = nx * ny;
+      const auto       &h = image.voxel_size;
+      const double face[3] = {h[1] * h[2], h[0] * h[2], h[0] * h[1]};
+      std::vector<std::size_t> count(3 * 256 * 256, 0);
+      for (std::size_t k = 0; k < nz; ++k)
+        for (std::size_t j = 0; j < ny; ++j)
+          for (std::size_t i = 0; i < nx; ++i)
+            {
+              const std::size_t c = i + nx * (j + ny * k);
+              const std::uint8_t a = image.labels[c];
+              if (i + 1 < nx && image.labels[c + 1] != a)
+                ++count[0 * 65536 + std::min(a, image.labels[c + 1]) * 256 +
+                        std::max(a, image.labels[c + 1])];
+              if (j + 1 < ny && image.labels[c + nx] != a)
+                ++count[1 * 65536 + std::min(a, image.labels[c + nx]) * 256 +
+                        std::max(a, image.labels[c + nx])];
+              if (k + 1 < nz && image.labels[c + plane] != a)
+                ++count[2 * 65536 + std::min(a, image.labels[c + plane]) * 256 +
+                        std::max(a, image.labels[c + plane])];
+            }
+      for (const auto &[key, area] : result.pair)
+        {
+          (void)area;
+          double a = 0.;
+          for (int d = 0; d < 3; ++d)
+            a += count[d * 65536 + key.first * 256 + key.second] * face[d];
+          result.voxel_faces[key] = a;
+          result.phase_voxel_faces[key.first] += a;
+          result.phase_voxel_faces[key.second] += a;
+        }
+    }
+
   } // namespace
 
 
@@ -227,7 +264,11 @@ namespace solidanode
       }
     const unsigned int K = static_cast<unsigned int>(labels.size());
     for (const auto l : labels)
-      result.phase[l] = 0.;
+      {
+        result.phase[l]             = 0.;
+        result.phase_voxel_faces[l] = 0.;
+        result.resolved_fraction[l] = 1.;
+      }
     if (K < 2)
       return result;
 
@@ -249,9 +290,33 @@ namespace solidanode
 
     SmoothedSlices slices(image, phase_of_label, K, smoothing);
     std::vector<double> layer_area(fields.size());
+    std::vector<std::size_t> resolved(K, 0), voxels(K, 0), swallowed(K * K, 0),
+      swallowed_union(fields.size() * K, 0);
     for (long k = -1; k < long(nz); ++k)
       {
         const auto &s0 = slices.get(k);
+        if (k >= 0)
+          {
+            // Voxels of slice k inside their own phase's smoothed surface.
+            // And voxels of other phases inside each phase's surface.
+            const auto *lab = image.labels.data() + k * plane;
+            for (std::size_t c = 0; c < plane; ++c)
+              {
+                const unsigned int p = phase_of_label[lab[c]];
+                ++voxels[p];
+                resolved[p] += s0.data[p * plane + c] > iso;
+                if (s0.uniform[c] != 0)
+                  continue;
+                for (unsigned int q = 0; q < K; ++q)
+                  if (q != p && s0.data[q * plane + c] > iso)
+                    ++swallowed[q * K + p];
+                for (std::size_t f = K; f < fields.size(); ++f)
+                  if (int(p) != fields[f].first && int(p) != fields[f].second &&
+                      s0.data[fields[f].first * plane + c] +
+                          s0.data[fields[f].second * plane + c] > iso)
+                    ++swallowed_union[f * K + p];
+              }
+          }
         const auto &s1 = slices.get(k + 1);
         const double wz = (k == -1 || k == long(nz) - 1) ? 0.5 : 1.;
         std::fill(layer_area.begin(), layer_area.end(), 0.);
@@ -305,42 +370,26 @@ namespace solidanode
       }
 
     for (unsigned int p = 0; p < K; ++p)
-      result.phase[labels[p]] = field_area[p];
+      {
+        result.phase[labels[p]]             = field_area[p];
+        result.resolved_fraction[labels[p]] = voxels[p] ? double(resolved[p]) / voxels[p] : 1.;
+        for (unsigned int q = 0; q < K; ++q)
+          if (q != p && voxels[q] > 0)
+            result.inside_fraction[{labels[p], labels[q]}] =
+              double(swallowed[p * K + q]) / voxels[q];
+      }
     for (std::size_t f = K; f < fields.size(); ++f)
       {
         const auto [p, q] = fields[f];
         const double a = 0.5 * (field_area[p] + field_area[q] - field_area[f]);
         result.pair[{labels[p], labels[q]}] = std::max(0., a);
+        for (unsigned int r = 0; r < K; ++r)
+          if (int(r) != p && int(r) != q && voxels[r] > 0)
+            result.union_inside_fraction[{{labels[p], labels[q]}, labels[r]}] =
+              double(swallowed_union[f * K + r]) / voxels[r];
       }
 
-    // Staircase diagnostic: faces between different labels.
-    const double face[3] = {h[1] * h[2], h[0] * h[2], h[0] * h[1]};
-    std::map<std::pair<std::uint8_t, std::uint8_t>, std::size_t> faces[3];
-    std::vector<std::size_t> count(3 * 256 * 256, 0);
-    for (std::size_t k = 0; k < nz; ++k)
-      for (std::size_t j = 0; j < ny; ++j)
-        for (std::size_t i = 0; i < nx; ++i)
-          {
-            const std::size_t c = i + nx * (j + ny * k);
-            const std::uint8_t a = image.labels[c];
-            if (i + 1 < nx && image.labels[c + 1] != a)
-              ++count[0 * 65536 + std::min(a, image.labels[c + 1]) * 256 +
-                      std::max(a, image.labels[c + 1])];
-            if (j + 1 < ny && image.labels[c + nx] != a)
-              ++count[1 * 65536 + std::min(a, image.labels[c + nx]) * 256 +
-                      std::max(a, image.labels[c + nx])];
-            if (k + 1 < nz && image.labels[c + plane] != a)
-              ++count[2 * 65536 + std::min(a, image.labels[c + plane]) * 256 +
-                      std::max(a, image.labels[c + plane])];
-          }
-    for (const auto &[key, area] : result.pair)
-      {
-        (void)area;
-        double a = 0.;
-        for (int d = 0; d < 3; ++d)
-          a += count[d * 65536 + key.first * 256 + key.second] * face[d];
-        result.voxel_faces[key] = a;
-      }
+    add_voxel_faces(image, result);
     return result;
   }
 

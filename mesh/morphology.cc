@@ -50,10 +50,65 @@ namespace solidanode
       return buf;
     }
 
+    std::string num_text(double x)
+    {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.4g", x);
+      return buf;
+    }
+
+    /// A number for the table, or "n/a" when its estimator does not apply.
+    std::string cell(double x, bool applies, int width)
+    {
+      char buf[48];
+      if (applies)
+        std::snprintf(buf, sizeof buf, "%*.5g", width, x);
+      else
+        std::snprintf(buf, sizeof buf, "%*s", width, "n/a");
+      return buf;
+    }
+
     std::string name_of(const VoxelImage &image, std::uint8_t label)
     {
       const auto it = image.phase_names.find(label);
       return it != image.phase_names.end() ? it->second : "label" + std::to_string(label);
+    }
+
+    /// A thin phase of the pair, or a phase C that vanishes from the
+    /// smoothed union A u B but not from A or B alone (a thin C between
+    /// them: a coating), corrupts S_AB = (S_A + S_B - S_AuB) / 2.
+    void set_pair_applicability(InterfaceReport &r, const std::vector<PhaseReport> &phases,
+                                const InterfaceAreas &areas)
+    {
+      std::string thin, between;
+      for (const auto &p : phases)
+        if ((p.label == r.a || p.label == r.b) &&
+            p.resolved_fraction < thin_phase_resolved_fraction)
+          thin += (thin.empty() ? "'" : ", '") + p.name + "'";
+        else if (p.label != r.a && p.label != r.b)
+          {
+            const auto inside = [&](std::uint8_t x) {
+              const auto it = areas.inside_fraction.find({x, p.label});
+              return it == areas.inside_fraction.end() ? 0. : it->second;
+            };
+            const double gained = areas.union_inside_fraction.at({{r.a, r.b}, p.label}) -
+                                  inside(r.a) - inside(r.b);
+            if (gained >= swallowed_fraction)
+              between += (between.empty() ? "" : "; ") + num_text(100. * gained) + " % of '" +
+                         p.name + "'";
+          }
+      if (!thin.empty())
+        {
+          r.smoothed_applies = false;
+          r.note = "thin phase " + thin + ": the smoothed estimator does not apply";
+        }
+      else if (!between.empty())
+        {
+          r.smoothed_applies = false;
+          r.note = "a phase too thin for the smoothing lies between them (" + between +
+                   " vanishes from the smoothed union of the two): the smoothed estimator "
+                   "does not apply";
+        }
     }
   } // namespace
 
@@ -182,33 +237,39 @@ namespace solidanode
           if (in[lab[c]])
             top[c] = static_cast<std::uint32_t>(k + 1);
       }
-    Roughness r;
-    double    sum = 0., lo = std::numeric_limits<double>::infinity(), hi = -lo;
-    const double hz = image.voxel_size[2];
+    // Heights in whole voxels: a flat surface gives exactly 0 (no rounding
+    // of sums of doubles); converted to metres at the end.
+    Roughness          r;
+    unsigned long long sum = 0;
+    std::uint32_t      lo = std::numeric_limits<std::uint32_t>::max(), hi = 0;
+    const double       hz = image.voxel_size[2];
     for (const auto t : top)
       if (t == 0)
         ++r.empty_columns;
       else
         {
           ++r.columns;
-          sum += t * hz;
-          lo = std::min(lo, t * hz);
-          hi = std::max(hi, t * hz);
+          sum += t;
+          lo = std::min(lo, t);
+          hi = std::max(hi, t);
         }
     if (r.columns == 0)
       return r;
-    r.mean_height = sum / r.columns;
+    const double mean = double(sum) / double(r.columns);
+    r.mean_height     = mean * hz;
     double sa = 0., sq = 0.;
     for (const auto t : top)
       if (t != 0)
         {
-          const double d = t * hz - r.mean_height;
+          const double d = double(t) - mean;
           sa += std::abs(d);
           sq += d * d;
         }
-    r.Sa = sa / r.columns;
-    r.Sq = std::sqrt(sq / r.columns);
-    r.Sz = hi - lo;
+    // Below 1e-9 voxel: rounding, reported as 0.
+    const auto clean = [&](double v) { return v < 1e-9 ? 0. : v * hz; };
+    r.Sa = clean(sa / r.columns);
+    r.Sq = clean(std::sqrt(sq / r.columns));
+    r.Sz = (hi - lo) * hz;
     return r;
   }
 
@@ -268,6 +329,28 @@ namespace solidanode
         p.pore            = pore[l];
         p.volume_fraction = fractions.at(l);
         p.surface_area    = areas.phase.at(l);
+        p.voxel_face_area = areas.phase_voxel_faces.at(l);
+        p.resolved_fraction = areas.resolved_fraction.at(l);
+        p.smoothed_applies  = p.resolved_fraction >= thin_phase_resolved_fraction;
+        if (!p.smoothed_applies)
+          p.note = "thin phase: " + num_text(100. * p.resolved_fraction) +
+                   " % of its voxels lie inside its smoothed surface (features about one "
+                   "or two voxels thick); the smoothed estimator does not apply, the "
+                   "voxel-face area is an upper bound";
+        else
+          // A thin phase embedded in this one (a fibre in a matrix) is
+          // swallowed by this phase's smoothed surface, and its share of the
+          // surface lost.
+          for (const auto &[key, f] : areas.inside_fraction)
+            if (key.first == l && f >= swallowed_fraction && p.smoothed_applies)
+              {
+                p.smoothed_applies = false;
+                p.note = num_text(100. * f) + " % of the voxels of '" +
+                         name_of(image, key.second) + "' lie inside the smoothed surface of '" +
+                         p.name + "' (a phase too thin for the smoothing, embedded in it): the "
+                         "smoothed estimator does not apply, the voxel-face area is an upper "
+                         "bound";
+              }
         p.connectivity    = conn.at(l);
         const auto g      = options.generator_particles.find(p.name);
         if (g != options.generator_particles.end())
@@ -279,6 +362,9 @@ namespace solidanode
           }
         rep.phases.push_back(p);
       }
+    const double min_face = std::min({image.voxel_size[0] * image.voxel_size[1],
+                                      image.voxel_size[1] * image.voxel_size[2],
+                                      image.voxel_size[0] * image.voxel_size[2]});
     for (const auto &[key, area] : areas.pair)
       {
         InterfaceReport r;
@@ -290,6 +376,13 @@ namespace solidanode
         r.per_volume         = area / rep.volume;
         r.per_projected_area = area / rep.projected_area;
         r.voxel_face_area    = areas.voxel_faces.at(key);
+        set_pair_applicability(r, rep.phases, areas);
+        if (r.smoothed_applies && r.area > 1.05 * r.voxel_face_area + 0.01 * min_face)
+          {
+            r.smoothed_applies = false;
+            r.note = "smoothed estimate " + num_text(r.area * 1e12) +
+                     " um^2 exceeds the voxel-face count, an upper bound: not applicable";
+          }
         rep.interfaces.push_back(r);
       }
 
@@ -328,16 +421,26 @@ namespace solidanode
     std::snprintf(buf, sizeof buf, "porosity %.4f (%s)\n\n", r.porosity,
                   pores.empty() ? "no pore phase" : pores.c_str());
     out << buf;
-    out << "phase          label  vol.frac  surface um^2  conn.both  conn.top  conn.bottom"
-           "  components  d10 um  d50 um  d90 um\n";
+    out << "phase          label  vol.frac  surface um^2  voxel faces um^2  conn.both  conn.top"
+           "  conn.bottom  components  d10 um  d50 um  d90 um\n";
+    std::vector<std::string> notes;
+    const auto mark = [&](const std::string &note) {
+      if (note.empty())
+        return std::string();
+      notes.push_back(note);
+      return " [" + std::to_string(notes.size()) + "]";
+    };
     for (const auto &p : r.phases)
       {
         std::snprintf(buf, sizeof buf,
-                      "%-14s %5d  %8.4f  %12.5g  %9.4f  %8.4f  %11.4f  %10zu  %6.3g  %6.3g  %6.3g\n",
-                      p.name.c_str(), int(p.label), p.volume_fraction, p.surface_area * 1e12,
-                      p.connectivity.both, p.connectivity.top, p.connectivity.bottom,
+                      "%-14s %5d  %8.4f  %s  %16.5g  %9.4f  %8.4f  %11.4f  %10zu  %6.3g  %6.3g  "
+                      "%6.3g%s\n",
+                      p.name.c_str(), int(p.label), p.volume_fraction,
+                      cell(p.surface_area * 1e12, p.smoothed_applies, 12).c_str(),
+                      p.voxel_face_area * 1e12, p.connectivity.both, p.connectivity.top, p.connectivity.bottom,
                       p.connectivity.components, p.connectivity.d10 * 1e6,
-                      p.connectivity.d50 * 1e6, p.connectivity.d90 * 1e6);
+                      p.connectivity.d50 * 1e6, p.connectivity.d90 * 1e6,
+                      mark(p.note).c_str());
         out << buf;
       }
     for (const auto &p : r.phases)
@@ -349,14 +452,23 @@ namespace solidanode
         }
     out << "(connectivity: 6-connected, fraction of the phase volume touching both "
            "z faces / the top / the bottom)\n\n";
-    out << "interface                     area um^2   per volume 1/um  per projected area\n";
+    out << "interface                     area um^2  voxel faces um^2  per volume 1/um  "
+           "per projected area\n";
     for (const auto &i : r.interfaces)
       {
         const std::string name = i.name_a + " | " + i.name_b;
-        std::snprintf(buf, sizeof buf, "%-28s %11.5g  %15.5g  %18.5g\n", name.c_str(),
-                      i.area * 1e12, i.per_volume * 1e-6, i.per_projected_area);
+        std::snprintf(buf, sizeof buf, "%-28s %s  %16.5g  %s  %s%s\n", name.c_str(),
+                      cell(i.area * 1e12, i.smoothed_applies, 11).c_str(),
+                      i.voxel_face_area * 1e12,
+                      cell(i.per_volume * 1e-6, i.smoothed_applies, 15).c_str(),
+                      cell(i.per_projected_area, i.smoothed_applies, 18).c_str(),
+                      mark(i.note).c_str());
         out << buf;
       }
+    out << "(area: smoothed estimator, docs/morphology.md; voxel faces: exact count of "
+           "voxel faces, an upper bound, ~1.5x for curved surfaces)\n";
+    for (std::size_t n = 0; n < notes.size(); ++n)
+      out << "[" << n + 1 << "] " << notes[n] << "\n";
     std::string surf;
     for (const auto &p : r.surface_phases)
       surf += (surf.empty() ? "" : ", ") + p;
@@ -383,8 +495,9 @@ namespace solidanode
     for (std::size_t i = 0; i < r.pore_phases.size(); ++i)
       o << (i ? ", " : "") << json_string(r.pore_phases[i]);
     o << "],\n  \"area_estimator\": \"marching tetrahedra on 3x3x3 box-smoothed "
-         "indicators (docs/morphology.md)\",\n  \"connectivity\": \"6-connected, z "
-         "through thickness\",\n  \"phases\": [";
+         "indicators (docs/morphology.md); null where it does not apply (thin phases, "
+         "see note); voxel_face_*: exact count of voxel faces, an upper bound\",\n"
+         "  \"connectivity\": \"6-connected, z through thickness\",\n  \"phases\": [";
     for (std::size_t n = 0; n < r.phases.size(); ++n)
       {
         const auto &p = r.phases[n];
@@ -392,7 +505,10 @@ namespace solidanode
         o << (n ? "," : "") << "\n    {\"name\": " << json_string(p.name)
           << ", \"label\": " << int(p.label) << ", \"pore\": " << (p.pore ? "true" : "false")
           << ", \"volume_fraction\": " << num(p.volume_fraction)
-          << ", \"surface_area_m2\": " << num(p.surface_area)
+          << ", \"surface_area_m2\": " << (p.smoothed_applies ? num(p.surface_area) : "null")
+          << ", \"voxel_face_surface_area_m2\": " << num(p.voxel_face_area)
+          << ", \"smoothed_resolved_fraction\": " << num(p.resolved_fraction)
+          << ", \"smoothed_estimator_applies\": " << (p.smoothed_applies ? "true" : "false")
           << ", \"connected_both_faces\": " << num(c.both)
           << ", \"connected_top\": " << num(c.top)
           << ", \"connected_bottom\": " << num(c.bottom)
@@ -400,6 +516,8 @@ namespace solidanode
           << ", \"d50_m\": " << num(c.d50) << ", \"d90_m\": " << num(c.d90);
         if (p.generator_particles)
           o << ", \"generator_particles\": " << *p.generator_particles;
+        if (!p.note.empty())
+          o << ", \"note\": " << json_string(p.note);
         o << "}";
       }
     o << "\n  ],\n  \"interfaces\": [";
@@ -408,10 +526,16 @@ namespace solidanode
         const auto &i = r.interfaces[n];
         o << (n ? "," : "") << "\n    {\"phases\": [" << json_string(i.name_a) << ", "
           << json_string(i.name_b) << "], \"labels\": [" << int(i.a) << ", " << int(i.b)
-          << "], \"area_m2\": " << num(i.area)
-          << ", \"specific_area_per_volume_1_per_m\": " << num(i.per_volume)
-          << ", \"specific_area_per_projected_area\": " << num(i.per_projected_area)
-          << ", \"voxel_face_area_m2\": " << num(i.voxel_face_area) << "}";
+          << "], \"area_m2\": " << (i.smoothed_applies ? num(i.area) : "null")
+          << ", \"specific_area_per_volume_1_per_m\": "
+          << (i.smoothed_applies ? num(i.per_volume) : "null")
+          << ", \"specific_area_per_projected_area\": "
+          << (i.smoothed_applies ? num(i.per_projected_area) : "null")
+          << ", \"voxel_face_area_m2\": " << num(i.voxel_face_area)
+          << ", \"smoothed_estimator_applies\": " << (i.smoothed_applies ? "true" : "false");
+        if (!i.note.empty())
+          o << ", \"note\": " << json_string(i.note);
+        o << "}";
       }
     o << "\n  ],\n  \"top_surface\": {\"phases\": [";
     for (std::size_t i = 0; i < r.surface_phases.size(); ++i)

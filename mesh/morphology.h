@@ -29,7 +29,32 @@ namespace solidanode
     /// Staircase area (number of voxel faces between a and b times the face
     /// area); a diagnostic only: ~1.5x the true area of curved surfaces.
     std::map<std::pair<std::uint8_t, std::uint8_t>, double> voxel_faces;
+    /// Staircase area of each phase against all other phases (the sum of
+    /// its pairs' voxel_faces, exactly).
+    std::map<std::uint8_t, double> phase_voxel_faces;
+    /// Fraction of each phase's voxels whose smoothed indicator lies above
+    /// the iso-value, i.e. inside the smoothed surface. Near 1 for phases
+    /// several voxels thick; near 0 for one-voxel shells and fibres, which
+    /// the smoothed estimator loses (1 without smoothing).
+    std::map<std::uint8_t, double> resolved_fraction;
+    /// inside_fraction[{a, b}]: fraction of phase b's voxels that lie inside
+    /// the smoothed surface of phase a (a thin b embedded in a, such as a
+    /// one-voxel fibre in a matrix, vanishes from a's surface).
+    std::map<std::pair<std::uint8_t, std::uint8_t>, double> inside_fraction;
+    /// union_inside_fraction[{{a, b}, c}]: the same for the union of a and b
+    /// (a thin c between a and b, such as a coating, vanishes from it).
+    std::map<std::pair<std::pair<std::uint8_t, std::uint8_t>, std::uint8_t>, double>
+      union_inside_fraction;
   };
+
+  /// Below this resolved_fraction a phase counts as thin (about one or two
+  /// voxels thick): the smoothed estimator does not apply to its surface, to
+  /// its interfaces, nor to the interfaces of the phases it touches.
+  constexpr double thin_phase_resolved_fraction = 0.5;
+  /// When at least this fraction of another phase's voxels lies inside a
+  /// phase's smoothed surface (inside_fraction), that phase's smoothed
+  /// surface passes over the other phase: it does not apply either.
+  constexpr double swallowed_fraction = 0.35;
 
   /// Smoothing of the indicators before marching tetrahedra: none (raw
   /// indicators; exact for planes, overestimates oblique/curved surfaces),
@@ -97,7 +122,13 @@ namespace solidanode
     std::string       name;
     bool              pore = false;
     double            volume_fraction = 0.;
-    double            surface_area = 0.; ///< [m^2], against all other phases
+    /// Smoothed estimate [m^2], against all other phases; meaningful only
+    /// when smoothed_applies.
+    double            surface_area = 0.;
+    double            voxel_face_area = 0.; ///< staircase area [m^2], exact count
+    double            resolved_fraction = 1.; ///< see InterfaceAreas
+    bool              smoothed_applies = true;
+    std::string       note; ///< why the smoothed estimate does not apply
     PhaseConnectivity connectivity;
     std::optional<std::size_t> generator_particles;
   };
@@ -106,10 +137,17 @@ namespace solidanode
   {
     std::uint8_t a = 0, b = 0;
     std::string  name_a, name_b;
-    double       area = 0.;               ///< [m^2]
+    /// Smoothed estimate [m^2] and its specific areas; meaningful only when
+    /// smoothed_applies.
+    double       area = 0.;
     double       per_volume = 0.;         ///< area / image volume [1/m]
     double       per_projected_area = 0.; ///< area / (Lx Ly) [-]
-    double       voxel_face_area = 0.;    ///< diagnostic, see InterfaceAreas
+    double       voxel_face_area = 0.;    ///< staircase area [m^2], exact count
+    /// False when a phase of the pair, or a thin phase touching either of
+    /// them, is thinner than the smoothing resolves, or when the estimate
+    /// exceeds the voxel-face count (an upper bound of the true area).
+    bool         smoothed_applies = true;
+    std::string  note; ///< why the smoothed estimate does not apply
   };
 
   struct MorphologyReport

@@ -112,4 +112,24 @@ namespace solidanode
     o << "build: " << num(report.seconds, 3) << " s\n";
     return o.str();
   }
+
+  std::vector<std::string> fraction_warnings(const BuildReport &report, double tolerance)
+  {
+    std::vector<std::string> out;
+    const auto check = [&](const std::string &layer, const std::string &what, double target,
+                           double reached) {
+      if (std::abs(reached - target) > tolerance)
+        out.push_back("layer '" + layer + "': " + what + " " + num(reached, 3) +
+                      " misses its target " + num(target, 3) + " by " +
+                      num(reached - target, 2) + " (tolerance " + num(tolerance, 2) + ")");
+    };
+    for (const auto &l : report.layers)
+      {
+        for (const auto &p : l.populations)
+          check(l.name, "phase '" + p.phase + "' volume fraction", p.target_fraction, p.achieved_fraction);
+        if (!l.jammed)
+          check(l.name, "porosity", l.porosity_target, l.porosity);
+      }
+    return out;
+  }
 } // namespace solidanode

@@ -170,6 +170,16 @@ namespace solidanode
   /// appearance. Deterministic for a given spec on every platform.
   VoxelImage build_microstructure(const BuildSpec &spec, BuildReport *report = nullptr);
 
+  /// Default tolerance of fraction_warnings: absolute volume fraction.
+  constexpr double fraction_tolerance = 0.02;
+
+  /// One line per population (and layer porosity with a target) whose
+  /// achieved volume fraction misses its target by more than @p tolerance
+  /// (absolute), naming the layer, the phase, the target and the value
+  /// reached. Jammed layers have no porosity target.
+  std::vector<std::string> fraction_warnings(const BuildReport &report,
+                                             double tolerance = fraction_tolerance);
+
   /// Human-readable lines for the report (one per layer, population, note).
   std::string format_report(const BuildReport &report);
 } // namespace solidanode

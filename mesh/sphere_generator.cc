@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <sstream>
@@ -300,5 +301,26 @@ namespace solidanode
     if (report != nullptr)
       *report = result;
     return image;
+  }
+
+  std::vector<std::string> fraction_warnings(const SphereGeneratorParameters &p,
+                                             const GeneratorReport &report,
+                                             const double tolerance)
+  {
+    std::vector<std::string> out;
+    const auto check = [&](const std::string &phase, double target, double reached) {
+      if (std::abs(reached - target) <= tolerance)
+        return;
+      char buf[256];
+      std::snprintf(buf, sizeof buf,
+                    "generated phase '%s' has volume fraction %.3g, which misses its "
+                    "target %.3g by %+.2g (tolerance %.2g)",
+                    phase.c_str(), reached, target, reached - target, tolerance);
+      out.emplace_back(buf);
+    };
+    check(p.particle_phase, p.particle_fraction, report.particle_fraction);
+    if (p.pore_fraction > 0.)
+      check(p.pore_phase, p.pore_fraction, report.pore_fraction);
+    return out;
   }
 } // namespace solidanode

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace solidanode
 {
@@ -58,4 +59,11 @@ namespace solidanode
    */
   VoxelImage generate_spheres(const SphereGeneratorParameters &p,
                               GeneratorReport *report = nullptr);
+
+  /// One line per phase (particles, pores) whose achieved volume fraction
+  /// misses its target by more than @p tolerance (absolute), naming the
+  /// phase, the target and the value reached.
+  std::vector<std::string> fraction_warnings(const SphereGeneratorParameters &p,
+                                             const GeneratorReport &report,
+                                             double tolerance = 0.02);
 } // namespace solidanode

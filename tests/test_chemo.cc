@@ -367,3 +367,45 @@ TEST(Chemo, AvailabilityWeightedCurrentKeepsSmallParticlesBelowSaturation)
         EXPECT_GT(max_x, 1.) << "uniform flux density: the small particle overfills";
     }
 }
+
+// A homogeneous Si block, no electrolyte, free sides and free top: set_soc
+// swells it stress-free, J_s = 1 + beta x in every direction, so the
+// thickness grows by ((1 + beta x)^(1/3) - 1) T exactly (finite strain).
+TEST(Chemo, FreeSwellingBlockWithoutElectrolyte)
+{
+  const std::string dir = test_dir("free_block");
+  clean(dir);
+  VoxelImage img;
+  img.dims        = {{4, 4, 6}};
+  img.voxel_size  = {{h, h, h}};
+  img.phase_names = {{1, "Si"}};
+  img.labels.assign(img.n_voxels(), 1);
+  const std::string path = dir + "/block.vti";
+  if (dealii::Utilities::MPI::this_mpi_process(comm) == 0)
+    {
+      fs::create_directories(dir);
+      write_vti(img, path);
+    }
+  MPI_Barrier(comm);
+  const CsvTable t = run_case_text("microstructure: {vti: " + fs::absolute(path).string() + R"(}
+materials:
+  Si:
+    E: 90 GPa
+    nu: 0.22
+    lithium: {c_max: 3.11e5 mol/m3, swelling: 0.3, diffusivity: 1e-12 m2/s}
+boundary: {sides: free, top: free}
+chemo: {kinematics: finite}
+protocol:
+  - set_soc: {soc: 0.5, increments: 2}
+output: {interfaces: false, checkpoint_every: 0}
+)", dir + "/run");
+  const std::size_t last = t.rows().size() - 1;
+  const double      T    = 6 * h;
+  EXPECT_NEAR(value(t, last, "state_of_charge"), 0.5, 1e-9);
+  const double expected = (std::cbrt(1. + 0.3 * 0.5) - 1.) * T;
+  std::printf("free block: thickness change %.6g um, expected %.6g um\n",
+              (value(t, last, "thickness_m") - T) * 1e6, expected * 1e6);
+  EXPECT_NEAR(value(t, last, "thickness_m") - T, expected, 1e-6 * expected);
+  EXPECT_NEAR(value(t, last, "mean_top_displacement_m"), expected, 1e-6 * expected);
+  EXPECT_NEAR(value(t, last, "stack_pressure_Pa"), 0., 1e3);
+}

@@ -129,9 +129,58 @@ TEST(ChemoConfig, MistakesAreNamed)
   // Plasticity in a small-strain 'steps' case is refused, not ignored.
   EXPECT_NE(error_of(head + "steps:\n  - {top: 1 MPa}\n").find("chemo-mechanical cases only"),
             std::string::npos);
-  // No electrolyte: nowhere for Li to enter.
+  // No electrolyte: nowhere for Li to enter, so no lithiate/delithiate
+  // (also inside a cycle); setting the state of charge is fine.
   std::string no_el = head;
   no_el.replace(no_el.find(", electrolyte: true"), 19, "");
-  EXPECT_NE(error_of(no_el + "protocol:\n  - rest: {time: 1 h}\n").find("electrolyte: true"),
+  EXPECT_NE(error_of(no_el + "protocol:\n  - cycle: {repeat: 2, steps: [{rest: {time: 1 h}}, "
+                             "{delithiate: {c_rate: 1, until_soc: 0}}]}\n")
+              .find("electrolyte: true', and step 'delithiate (cycle 1)'"),
             std::string::npos);
+  EXPECT_EQ(error_of(no_el + "protocol:\n  - rest: {time: 1 h}\n"), "no error");
+}
+
+// boundary.top: free in a protocol: no stack pressure, so every step key
+// that sets one is refused, naming the key; set_soc/hold/rest are fine.
+// A single active phase without an electrolyte (a swelling block) is
+// allowed as long as no step moves Li across interfaces.
+TEST(ChemoConfig, FreeTopAndNoElectrolyte)
+{
+  const std::string block = R"(microstructure:
+  generate:
+    dims: [4, 4, 4]
+    voxel_size: 1 um
+    matrix: Si
+    particles: {phase: Si2, volume_fraction: 0.0, radius: 1 um}
+materials:
+  Si: {E: 90 GPa, nu: 0.22, lithium: {c_max: 3.11e5 mol/m3, swelling: 0.3, diffusivity: 1e-12 m2/s}}
+  Si2: {E: 90 GPa, nu: 0.22}
+boundary: {sides: free, top: free}
+)";
+  const CaseConfig c = read_case_string(block + R"(protocol:
+  - set_soc: {soc: 0.5, increments: 2}
+  - rest: {time: 1 h}
+)", "p.yaml");
+  ASSERT_TRUE(c.chemo);
+  EXPECT_EQ(c.chemo->protocol.size(), 2u);
+  EXPECT_EQ(c.boundary.top, TopCondition::free);
+
+  const std::string hold = error_of(block + "protocol:\n  - hold: {time: 1 h, pressure: 5 MPa}\n");
+  EXPECT_NE(hold.find("p.yaml:12:"), std::string::npos) << hold;
+  EXPECT_NE(hold.find("key 'protocol[0].hold.pressure': boundary.top is 'free' (no stack "
+                      "pressure, the top moves freely): a step cannot set 'pressure'"),
+            std::string::npos)
+    << hold;
+  const std::string fixed =
+    error_of(block + "protocol:\n  - rest: {time: 1 h, thickness: fixed}\n");
+  EXPECT_NE(fixed.find("a step cannot set 'thickness: fixed'"), std::string::npos) << fixed;
+  const std::string press = error_of(block + "protocol:\n  - press: {pressure: 5 MPa}\n");
+  EXPECT_NE(press.find("'press' needs boundary.top: pressure (it is 'free')"), std::string::npos)
+    << press;
+  const std::string lith =
+    error_of(block + "protocol:\n  - lithiate: {c_rate: 1, until_soc: 0.5}\n");
+  EXPECT_NE(lith.find("store Li, but no phase is marked 'electrolyte: true', and step "
+                      "'lithiate' (p.yaml (protocol[0].lithiate)) moves Li across"),
+            std::string::npos)
+    << lith;
 }

@@ -4,6 +4,7 @@
 #include <solver/drivers/run.h>
 #include <solver/drivers/homogenize.h>
 #include <solver/input/homogenize_config.h>
+#include <mesh/percolation.h>
 #include <base/units.h>
 #include <base/yaml_input.h>
 
@@ -407,4 +408,96 @@ homogenize:
   for (const char *d : {"x", "y", "z"})
     EXPECT_NEAR(j["swelling"]["effective_strain"][d].as<double>(), f_si * 0.02, 1e-8) << d;
   EXPECT_NEAR(j["swelling"]["effective_volumetric_strain"].as<double>(), 3 * f_si * 0.02, 3e-8);
+}
+
+// A network that does not percolate along z (a conducting slab with an
+// insulating layer across it) has no tortuosity there: NaN, reported as
+// "does not percolate" / null; along x and y it percolates and tau = 1/eps.
+// A network whose phases are absent is "not present", not a tortuosity of 0.
+TEST(Homogenize, PercolationAndAbsentPhases)
+{
+  namespace fs = std::filesystem;
+  // Phase A everywhere but the layer k = 3 (phase B, insulating): A
+  // percolates along x and y, not along z.
+  const auto image = make_image({{4, 4, 8}}, 1e-6, [](auto, auto, auto k) {
+    return static_cast<std::uint8_t>(k == 3 ? 1 : 0);
+  });
+  const NetworkResult r =
+    homogenize_conduction(image, "n", {{"A", 1.}}, "", xyz, 1e-8, tight(), comm);
+  EXPECT_TRUE(r.present);
+  EXPECT_TRUE(r.percolates[0]);
+  EXPECT_TRUE(r.percolates[1]);
+  EXPECT_FALSE(r.percolates[2]);
+  EXPECT_NEAR(r.tortuosity[0], 1., 1e-8); // eps sigma_0 / (eps sigma_0)
+  EXPECT_TRUE(std::isnan(r.tortuosity[2]));
+  EXPECT_LT(r.sigma_eff[2], 1e-6); // only the insulators' leakage
+  // Diagonal contact only (voxels sharing an edge) does not connect.
+  const auto stairs = make_image({{2, 2, 2}}, 1e-6, [](auto i, auto, auto k) {
+    return static_cast<std::uint8_t>(i == k ? 0 : 1);
+  });
+  std::array<bool, 256> a_only{};
+  a_only[0] = true;
+  EXPECT_FALSE(percolates(stairs, a_only, 2));
+  EXPECT_FALSE(percolates(stairs, a_only, 0));
+  a_only[1] = true; // A and B together fill the box
+  EXPECT_TRUE(percolates(stairs, a_only, 2));
+  // Absent: no solve, no number.
+  const NetworkResult a =
+    homogenize_conduction(image, "e", {{"C", 1e3}}, "", xyz, 1e-8, tight(), comm);
+  EXPECT_FALSE(a.present);
+  EXPECT_EQ(a.volume_fraction, 0.);
+  EXPECT_TRUE(std::isnan(a.tortuosity[2]));
+
+  // The command: JSON and table agree.
+  const std::string dir = "test_homogenize_percolation_np" +
+                          std::to_string(dealii::Utilities::MPI::n_mpi_processes(comm));
+  if (dealii::Utilities::MPI::this_mpi_process(comm) == 0)
+    {
+      fs::remove_all(dir);
+      fs::create_directories(dir);
+    }
+  MPI_Barrier(comm);
+  const CaseConfig c = read_case_string(R"(
+microstructure:
+  generate:
+    dims: [8, 8, 8]
+    voxel_size: 1 um
+    seed: 4
+    matrix: LPSCl
+    particles: {phase: Si, volume_fraction: 0.05, radius: 1 um}
+materials: {Si: {E: 50 GPa, nu: 0.3}, LPSCl: {E: 50 GPa, nu: 0.3}, SWCNT: {E: 300 GPa, nu: 0.2}}
+steps: [{top: 0 MPa}]
+homogenize:
+  networks:
+    - {name: ionic, conductivities: {LPSCl: 1.5 mS/cm}}
+    - {name: particles, conductivities: {Si: 1 S/m}}
+    - {name: electronic, conductivities: {SWCNT: 1e4 S/m}}
+  directions: [z]
+  fields: false
+)", dir + "/p.yaml");
+  testing::internal::CaptureStdout();
+  run_homogenize(c, dir + "/out", comm);
+  const std::string table = testing::internal::GetCapturedStdout();
+  MPI_Barrier(comm);
+  const YAML::Node j = YAML::LoadFile(dir + "/out/homogenize.json");
+  const YAML::Node ionic = j["networks"][0], si = j["networks"][1], cnt = j["networks"][2];
+  EXPECT_TRUE(ionic["percolates"]["z"].as<bool>());
+  EXPECT_GT(ionic["tortuosity_factor"]["z"].as<double>(), 1.);
+  // Isolated 1 um spheres at 5 %: no path.
+  EXPECT_FALSE(si["percolates"]["z"].as<bool>());
+  EXPECT_TRUE(si["tortuosity_factor"]["z"].IsNull());
+  EXPECT_FALSE(cnt["present"].as<bool>());
+  EXPECT_FALSE(cnt["tortuosity_factor"]);
+  if (dealii::Utilities::MPI::this_mpi_process(comm) == 0)
+    {
+      EXPECT_NE(table.find("network particles: volume fraction"), std::string::npos) << table;
+      EXPECT_NE(table.find("does not percolate (no connected path of Si between the two z faces"),
+                std::string::npos)
+        << table;
+      EXPECT_NE(table.find("network electronic: not present (none of its conducting phases "
+                           "SWCNT is in the image)"),
+                std::string::npos)
+        << table;
+      EXPECT_EQ(table.find("tortuosity factor 1e+0"), std::string::npos) << table;
+    }
 }

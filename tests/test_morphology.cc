@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <regex>
 #include <string>
 
 using namespace solidanode;
@@ -252,4 +253,98 @@ TEST(MorphologyReport, FractionsPorosityJsonAndErrors)
                 std::string::npos)
         << e.what();
     }
+}
+
+TEST(MorphologyReport, ThinCoatingFlaggedVoxelFacesExact)
+{
+  // Si box [6, 14)^3, a one-voxel LPSCl_coat shell around it, LPSCl matrix;
+  // voxel size 0.1 um.
+  const double h  = 1e-7;
+  auto         im = make_image(20, 20, 20, [](double x, double y, double z) {
+    const auto in = [&](double a, double b) {
+      return x > a && x < b && y > a && y < b && z > a && z < b;
+    };
+    return in(6, 14) ? 1 : (in(5, 15) ? 3 : 2);
+  }, h);
+  im.phase_names = {{1, "Si"}, {2, "LPSCl"}, {3, "LPSCl_coat"}};
+  const MorphologyReport r = analyze_morphology(im, {}, "coated.vti");
+  ASSERT_EQ(r.phases.size(), 3u);
+  ASSERT_EQ(r.interfaces.size(), 3u);
+  const double f = h * h;
+  // Voxel faces: exact counts of the box faces.
+  const auto &si = r.phases[0], &lpscl = r.phases[1], &coat = r.phases[2];
+  EXPECT_NEAR(si.voxel_face_area, 6 * 8 * 8 * f, 1e-9 * f);
+  EXPECT_NEAR(coat.voxel_face_area, (6 * 8 * 8 + 6 * 10 * 10) * f, 1e-9 * f);
+  EXPECT_NEAR(lpscl.voxel_face_area, 6 * 10 * 10 * f, 1e-9 * f);
+  const auto &si_lpscl = r.interfaces[0], &si_coat = r.interfaces[1],
+             &lpscl_coat = r.interfaces[2];
+  EXPECT_EQ(si_lpscl.name_b, "LPSCl");
+  EXPECT_EQ(si_coat.name_b, "LPSCl_coat");
+  EXPECT_EQ(si_lpscl.voxel_face_area, 0.);
+  EXPECT_NEAR(si_coat.voxel_face_area, 384 * f, 1e-9 * f);
+  EXPECT_NEAR(lpscl_coat.voxel_face_area, 600 * f, 1e-9 * f);
+  // The coating vanishes under the 3x3x3 smoothing: flagged, and so are its
+  // interfaces and Si | LPSCl, between which it lies (the pair formula would
+  // otherwise give Si | LPSCl the area of the coated surface although they
+  // never touch).
+  std::printf("coating resolved fraction %.3f, Si %.3f; smoothed Si | LPSCl %.4g voxel^2\n",
+              coat.resolved_fraction, si.resolved_fraction, si_lpscl.area / f);
+  EXPECT_LT(coat.resolved_fraction, 0.05);
+  EXPECT_FALSE(coat.smoothed_applies);
+  EXPECT_NE(coat.note.find("thin phase"), std::string::npos);
+  EXPECT_GT(si.resolved_fraction, 0.8); // its corners and edges are rounded off
+  EXPECT_TRUE(si.smoothed_applies);
+  EXPECT_TRUE(lpscl.smoothed_applies);
+  for (const auto &i : r.interfaces)
+    {
+      EXPECT_FALSE(i.smoothed_applies) << i.name_a << " | " << i.name_b;
+      EXPECT_NE(i.note.find("'LPSCl_coat'"), std::string::npos) << i.note;
+    }
+  // Si's own surface is still measured (an 8-voxel cube with edges rounded
+  // over about a voxel: 22 % under its 384 voxel faces).
+  EXPECT_GT(si.surface_area, 0.75 * 384 * f);
+  EXPECT_LT(si.surface_area, 384 * f);
+
+  // Table and JSON say the same: n/a / null where the estimator does not
+  // apply, with the voxel-face areas next to it.
+  const std::string table = morphology_table(r), json = morphology_json(r);
+  EXPECT_TRUE(std::regex_search(table, std::regex("Si \\| LPSCl +n/a +0 +n/a +n/a \\[2\\]")))
+    << table;
+  EXPECT_NE(table.find("[1] thin phase"), std::string::npos) << table;
+  EXPECT_NE(json.find("\"phases\": [\"Si\", \"LPSCl\"], \"labels\": [1, 2], \"area_m2\": null, "
+                      "\"specific_area_per_volume_1_per_m\": null, "
+                      "\"specific_area_per_projected_area\": null, \"voxel_face_area_m2\": 0, "
+                      "\"smoothed_estimator_applies\": false, \"note\": \"a phase too thin for "
+                      "the smoothing lies between them ("),
+            std::string::npos)
+    << json;
+  EXPECT_NE(json.find("\"name\": \"LPSCl_coat\", \"label\": 3, \"pore\": false, "
+                      "\"volume_fraction\": 0.061, \"surface_area_m2\": null, "
+                      "\"voxel_face_surface_area_m2\": 9.84e-12"),
+            std::string::npos)
+    << json;
+
+  // Without the coating (Si directly in LPSCl) everything applies and the
+  // pair is the smoothed surface of Si.
+  for (auto &l : im.labels)
+    if (l == 3)
+      l = 2;
+  const MorphologyReport bare = analyze_morphology(im, {}, "bare.vti");
+  ASSERT_EQ(bare.interfaces.size(), 1u);
+  EXPECT_TRUE(bare.interfaces[0].smoothed_applies);
+  EXPECT_NEAR(bare.interfaces[0].area, bare.phases[0].surface_area, 1e-9 * f);
+  EXPECT_NEAR(bare.interfaces[0].voxel_face_area, 384 * f, 1e-9 * f);
+}
+
+TEST(Roughness, FlatSurfaceIsExactlyZero)
+{
+  // A flat top at 7 voxels of 0.1 um (a height that is not exact in binary).
+  const auto im = make_image(13, 11, 10, [](double, double, double z) {
+    return z < 7 ? 1 : 0;
+  }, 1e-7);
+  const Roughness r = top_surface_roughness(im, {1});
+  EXPECT_EQ(r.Sa, 0.);
+  EXPECT_EQ(r.Sq, 0.);
+  EXPECT_EQ(r.Sz, 0.);
+  EXPECT_NEAR(r.mean_height, 7e-7, 1e-20);
 }

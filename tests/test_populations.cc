@@ -458,3 +458,31 @@ TEST(Populations, PoresDoNotEatABinderWhenLargeParticlesOvershoot)
   EXPECT_NEAR(report2.layers[2].porosity, 0.35, 8. / double(l.n_voxels));
   EXPECT_GE(report2.layers[2].fill_fraction, phi.back());
 }
+
+TEST(BuildReport, FractionWarningsNamePhaseTargetAndValue)
+{
+  BuildReport report;
+  LayerReport layer;
+  layer.name            = "anode";
+  layer.porosity_target = 0.08;
+  layer.porosity        = 0.075;
+  PopulationReport si;
+  si.phase             = "Si";
+  si.target_fraction   = 0.4;
+  si.achieved_fraction = 0.353;
+  PopulationReport cnt;
+  cnt.phase             = "SWCNT";
+  cnt.target_fraction   = 0.02;
+  cnt.achieved_fraction = 0.021;
+  layer.populations = {si, cnt};
+  report.layers     = {layer};
+  const auto w = fraction_warnings(report);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0], "layer 'anode': phase 'Si' volume fraction 0.353 misses its target 0.4 by "
+                  "-0.047 (tolerance 0.02)");
+  report.layers[0].porosity = 0.03;
+  const auto w2 = fraction_warnings(report);
+  ASSERT_EQ(w2.size(), 2u);
+  EXPECT_EQ(w2[1], "layer 'anode': porosity 0.03 misses its target 0.08 by -0.05 "
+                   "(tolerance 0.02)");
+}

@@ -7,6 +7,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <limits>
 #include <map>
@@ -370,4 +371,31 @@ TEST(SphereGenerator, RejectsBadParametersNamingThem)
             << "'" << e.what() << "' does not name " << parameter;
         }
     }
+}
+
+// A target the generator cannot reach (large non-overlapping spheres at a
+// high fraction in a small box) is named in a warning with target and value;
+// a reachable one gives none.
+TEST(SphereGenerator, WarnsWhenFractionMissesTarget)
+{
+  SphereGeneratorParameters p;
+  p.dims            = {{16, 16, 16}};
+  p.voxel_size      = 1e-6;
+  p.particle_fraction = 0.6;
+  p.radius_median   = 5e-6;
+  p.allow_overlap   = false;
+  GeneratorReport report;
+  generate_spheres(p, &report);
+  ASSERT_LT(report.particle_fraction, 0.58) << "the case should miss its target";
+  const auto w = fraction_warnings(p, report);
+  ASSERT_EQ(w.size(), 1u);
+  char expect[128];
+  std::snprintf(expect, sizeof expect, "generated phase 'Si' has volume fraction %.3g, which "
+                "misses its target 0.6 by", report.particle_fraction);
+  EXPECT_NE(w[0].find(expect), std::string::npos) << w[0];
+  // Within the tolerance: nothing; a looser tolerance silences it.
+  GeneratorReport close = report;
+  close.particle_fraction = 0.585;
+  EXPECT_TRUE(fraction_warnings(p, close).empty());
+  EXPECT_TRUE(fraction_warnings(p, report, 0.6).empty());
 }

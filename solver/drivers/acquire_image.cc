@@ -32,20 +32,27 @@ namespace solidanode
 
   } // namespace
 
-  VoxelImage acquire_image(const MicrostructureSpec &spec, MPI_Comm comm)
+  VoxelImage acquire_image(const MicrostructureSpec &spec, MPI_Comm comm,
+                           std::vector<std::string> *warnings)
   {
-    VoxelImage image;
+    VoxelImage               image;
+    std::vector<std::string> missed; // rank 0: fractions off their targets
     on_root_or_throw(comm, [&] {
       switch (spec.source)
         {
           case MicrostructureSpec::Source::generate:
-            image = generate_spheres(spec.generator);
-            break;
+            {
+              GeneratorReport report;
+              image  = generate_spheres(spec.generator, &report);
+              missed = fraction_warnings(spec.generator, report);
+              break;
+            }
           case MicrostructureSpec::Source::build:
             {
               BuildReport report;
               image = build_microstructure(*spec.build, &report);
               std::cout << format_report(report) << std::flush;
+              missed = fraction_warnings(report);
               break;
             }
           case MicrostructureSpec::Source::vti:
@@ -79,6 +86,11 @@ namespace solidanode
                        std::string("generated microstructure") :
                        spec.file);
     });
+    if (warnings != nullptr)
+      warnings->insert(warnings->end(), missed.begin(), missed.end());
+    else
+      for (const auto &w : missed)
+        std::cerr << "solidanode: warning: " << w << "\n" << std::flush;
 
     // Metadata and labels travel as length-prefixed bytes: any phase name
     // (newlines, commas) arrives unchanged.

@@ -25,7 +25,15 @@ namespace solidanode
     double      volume_fraction = 0.;  ///< of the listed (conducting) phases
     std::vector<unsigned int> directions;
     std::array<double, 3> sigma_eff{{0., 0., 0.}};  ///< [S/m], per direction
-    std::array<double, 3> tortuosity{{0., 0., 0.}}; ///< eps sigma_0 / sigma_eff
+    /// eps sigma_0 / sigma_eff where the network percolates; NaN where it
+    /// does not (or no conducting phase is present).
+    std::array<double, 3> tortuosity{{0., 0., 0.}};
+    /// False when none of the conducting phases is in the image: nothing is
+    /// solved, sigma_eff stays 0 and the tortuosity is NaN.
+    bool                  present = true;
+    /// Per direction: a 6-connected path of the conducting phases joins the
+    /// two opposite faces (mesh/percolation.h).
+    std::array<bool, 3>   percolates{{false, false, false}};
     std::array<double, 3> conservation_error{{0., 0., 0.}}; ///< |I_in - I_out| / I_in
     std::array<unsigned int, 3> iterations{{0, 0, 0}};
   };

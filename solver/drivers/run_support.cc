@@ -345,7 +345,8 @@ namespace solidanode
     , result(initial_result(config, options_))
     , out(result.output_directory)
     , checkpoint_file((out / "checkpoint.json").string())
-    , case_hash(content_hash(read_text(config.file)))
+    , case_hash(content_hash(config.overridden_text.empty() ? read_text(config.file) :
+                                                              config.overridden_text))
     , inputs(input_fingerprints(config, comm_))
     , lock_(lock_output_directory(result.output_directory, comm_))
     , overwritten_pending_(prepare_output_directory(result.output_directory, options_.restart,
@@ -357,7 +358,16 @@ namespace solidanode
         std::to_string(n_ranks) + " rank(s)");
     // The case file as given, next to its results (the resolved input is in
     // run.json).
-    if (root && fs::is_regular_file(config.file))
+    // With --set overrides: the document that was read, overrides named.
+    if (root && !config.overridden_text.empty())
+      {
+        std::string header = "# " + config.file + " with --set";
+        for (const auto &o : config.overrides)
+          header += " '" + o + "'";
+        atomic_write_text((out / "case.yaml").string(),
+                          header + "\n" + config.overridden_text);
+      }
+    else if (root && fs::is_regular_file(config.file))
       atomic_write_text((out / "case.yaml").string(), read_text(config.file));
   }
 

@@ -451,16 +451,18 @@ namespace solidanode
             active.push_back(name);
           electrolyte = electrolyte || m.electrolyte;
         }
-      c.chemo = std::make_shared<const ChemoSpec>(
-        read_chemo_spec(root, active, c.boundary.top == TopCondition::pressure));
-      if (!active.empty() && !electrolyte)
-        root.child("materials").fail(
-          "phases " + active.front() + (active.size() > 1 ? ", ..." : "") +
-          " store Li, but no phase is marked 'electrolyte: true': Li enters an "
-          "active phase only across faces touching the solid electrolyte");
-      if (c.boundary.top == TopCondition::free)
-        root.child("boundary").child("top").fail(
-          "a protocol needs boundary.top 'pressure' or 'displacement'");
+      const auto t = c.boundary.top;
+      c.chemo = std::make_shared<const ChemoSpec>(read_chemo_spec(root, active,
+        t == TopCondition::pressure ? ProtocolTop::pressure : t == TopCondition::free ?
+                                      ProtocolTop::free : ProtocolTop::displacement));
+      // No electrolyte, no Li across interfaces: set_soc, hold, rest only.
+      for (const ProtocolStep &step : c.chemo->protocol)
+        if (!active.empty() && !electrolyte && (step.kind == ProtocolStep::Kind::lithiate ||
+                                                step.kind == ProtocolStep::Kind::delithiate))
+          root.child("materials").fail(
+            "phases " + active.front() + (active.size() > 1 ? ", ..." : "") + " store Li, but "
+            "no phase is marked 'electrolyte: true', and step '" + step.name + "' (" + step.where +
+            ") moves Li across active/electrolyte faces; without one use set_soc, hold, rest");
       check_plating_phases(root, c);
     }
 

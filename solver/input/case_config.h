@@ -162,6 +162,11 @@ namespace solidanode
   struct CaseConfig
   {
     std::string                          file; ///< the YAML file read
+    /// Command-line overrides applied to the file ("path=value", in order;
+    /// study/case_overrides.h) and the YAML document then read; both empty
+    /// when the file was read as it is.
+    std::vector<std::string>             overrides;
+    std::string                          overridden_text;
     MicrostructureSpec                   microstructure;
     std::map<std::string, MaterialSpec>  materials; ///< by phase name
     BoundarySpec                         boundary;

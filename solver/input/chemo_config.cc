@@ -38,10 +38,15 @@ namespace solidanode
 
     /// The stack keys common to every step: pressure, thickness: fixed,
     /// top_displacement.
-    void read_stack(const InputNode &s, ProtocolStep &step, bool pressure_top)
+    void read_stack(const InputNode &s, ProtocolStep &step, ProtocolTop top)
     {
+      const bool pressure_top = top == ProtocolTop::pressure;
+      const char *free_top    = "boundary.top is 'free' (no stack pressure, the top moves "
+                                "freely): a step cannot set ";
       if (const auto p = s.optional_child("pressure"))
         {
+          if (top == ProtocolTop::free)
+            p->fail(std::string(free_top) + "'pressure'");
           if (!pressure_top)
             p->fail("boundary.top is 'displacement': give 'top_displacement' instead");
           step.pressure = p->as_quantity(Dimension::pressure);
@@ -53,6 +58,8 @@ namespace solidanode
           if (t->as_string() != "fixed")
             t->fail("found '" + t->as_string() + "', expected 'fixed' (hold the cell thickness; "
                     "the stack pressure evolves)");
+          if (top == ProtocolTop::free)
+            t->fail(std::string(free_top) + "'thickness: fixed' (give boundary.top: pressure)");
           if (!pressure_top)
             t->fail("boundary.top is 'displacement': the thickness is what "
                     "'top_displacement' prescribes");
@@ -62,6 +69,8 @@ namespace solidanode
         }
       if (const auto d = s.optional_child("top_displacement"))
         {
+          if (top == ProtocolTop::free)
+            d->fail(std::string(free_top) + "'top_displacement'");
           if (pressure_top)
             d->fail("boundary.top is 'pressure': give 'pressure' or 'thickness: fixed'");
           step.top_displacement = d->as_quantity(Dimension::length);
@@ -73,11 +82,11 @@ namespace solidanode
     }
 
     void read_step(const InputNode &entry, const std::vector<std::string> &active,
-                   bool plating, bool pressure_top, const std::string &suffix,
+                   bool plating, ProtocolTop top, const std::string &suffix,
                    std::vector<ProtocolStep> &out, unsigned int depth);
 
     void read_steps(const InputNode &list, const std::vector<std::string> &active,
-                    bool plating, bool pressure_top, const std::string &suffix,
+                    bool plating, ProtocolTop top, const std::string &suffix,
                     std::vector<ProtocolStep> &out, unsigned int depth)
     {
       const auto elements = list.elements();
@@ -85,11 +94,11 @@ namespace solidanode
         list.fail("expected a list of at least one protocol step, e.g. "
                   "'- press: {pressure: 300 MPa}'");
       for (const InputNode &e : elements)
-        read_step(e, active, plating, pressure_top, suffix, out, depth);
+        read_step(e, active, plating, top, suffix, out, depth);
     }
 
     void read_step(const InputNode &entry, const std::vector<std::string> &active,
-                   bool plating, bool pressure_top, const std::string &suffix,
+                   bool plating, ProtocolTop top, const std::string &suffix,
                    std::vector<ProtocolStep> &out, unsigned int depth)
     {
       const auto keys = entry.keys();
@@ -108,7 +117,7 @@ namespace solidanode
           if (n < 1 || n > 10000)
             s.child("repeat").fail("found " + std::to_string(n) + ", expected 1..10000");
           for (long long c = 1; c <= n; ++c)
-            read_steps(s.child("steps"), active, plating, pressure_top,
+            read_steps(s.child("steps"), active, plating, top,
                        " (cycle " + std::to_string(c) + ")", out, depth + 1);
           return;
         }
@@ -135,8 +144,9 @@ namespace solidanode
       // press: 'pressure' is the peak, so read it before the stack keys.
       if (step.kind == ProtocolStep::Kind::press)
         {
-          if (!pressure_top)
-            s.fail("'press' needs boundary.top: pressure");
+          if (top != ProtocolTop::pressure)
+            s.fail(std::string("'press' needs boundary.top: pressure (it is '") +
+                   (top == ProtocolTop::free ? "free" : "displacement") + "')");
           const InputNode p = s.child("pressure");
           const double    peak = positive(p, Dimension::pressure, "500 MPa");
           step.release_to = s.quantity("release_to", Dimension::pressure, 0.);
@@ -156,7 +166,7 @@ namespace solidanode
           return;
         }
 
-      read_stack(s, step, pressure_top);
+      read_stack(s, step, top);
       switch (step.kind)
         {
           case ProtocolStep::Kind::hold:
@@ -345,7 +355,7 @@ namespace solidanode
   }
 
   ChemoSpec read_chemo_spec(const InputNode &root, const std::vector<std::string> &active,
-                            bool pressure_top)
+                            ProtocolTop top)
   {
     ChemoSpec c;
     if (const auto s = root.optional_child("chemo"))
@@ -406,7 +416,7 @@ namespace solidanode
         if (const auto pl = s->optional_child("plating"))
           c.plating = read_plating_spec(*pl);
       }
-    read_steps(root.child("protocol"), active, c.plating.has_value(), pressure_top, "",
+    read_steps(root.child("protocol"), active, c.plating.has_value(), top, "",
                c.protocol, 0);
     return c;
   }

@@ -139,12 +139,21 @@ namespace solidanode
     std::vector<ProtocolStep> protocol;
   };
 
+  /// boundary.top as the protocol reader needs it: which stack keys a step
+  /// may give (pressure / thickness: fixed; top_displacement; none).
+  enum class ProtocolTop
+  {
+    pressure,
+    displacement,
+    free
+  };
+
   /// Read the 'protocol' list and the optional 'chemo' section (kinematics,
   /// temperature, interfaces, time stepping) of a case. @p material_names
-  /// are the phases under 'materials' (to check set_soc), @p pressure_top
-  /// whether boundary.top is 'pressure'.
+  /// are the phases under 'materials' (to check set_soc), @p top the
+  /// case's boundary.top.
   ChemoSpec read_chemo_spec(const InputNode &root, const std::vector<std::string> &active_phases,
-                            bool pressure_top);
+                            ProtocolTop top);
 
   /// materials.<phase>.lithium (capacity + density or c_max, swelling,
   /// diffusivity, ...).

@@ -6,6 +6,13 @@ namespace solidanode
   {
     Json j = Json::object();
     j["file"] = c.file;
+    if (!c.overrides.empty())
+      {
+        Json o = Json::array();
+        for (const auto &x : c.overrides)
+          o.push_back(x);
+        j["overrides"] = o; // --set on the command line
+      }
     Json &m   = j["microstructure"];
     m["source"] = c.microstructure.source == MicrostructureSpec::Source::generate ?
                     "generate" :

@@ -114,7 +114,9 @@ namespace solidanode
     st_.top_start          = st_.top;
     st_.alloy_full         = false;
     st_.dt = chemo.dt_initial > 0. ? std::min(chemo.dt_initial, plan.dt_max) : plan.dt_max / 4.;
-    if (ps.kind == Kind::press || ps.pressure)
+    if (model_.config.boundary.top == TopCondition::free)
+      st_.stack = Stack::free; // the reader refuses every stack key
+    else if (ps.kind == Kind::press || ps.pressure)
       st_.stack = Stack::pressure;
     else if (ps.fixed_thickness)
       {

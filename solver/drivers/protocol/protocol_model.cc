@@ -15,7 +15,11 @@ namespace solidanode
     , comm(ctx.comm)
     , tria(ctx.comm)
   {
-    ctx.timed("image", [&] { image = acquire_image(config.microstructure, comm); });
+    std::vector<std::string> image_warnings;
+    ctx.timed("image",
+              [&] { image = acquire_image(config.microstructure, comm, &image_warnings); });
+    for (const auto &w : image_warnings)
+      ctx.warn("solidanode: warning: " + w);
     set_up_phases();
     if (config.output.microstructure && ctx.root && !ctx.options.restart)
       write_vti(image, (ctx.out / "microstructure.vti").string());

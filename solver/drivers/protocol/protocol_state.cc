@@ -6,6 +6,7 @@ namespace solidanode
   {
     return s == Stack::pressure        ? "pressure" :
            s == Stack::fixed_thickness ? "fixed_thickness" :
+           s == Stack::free            ? "free" :
                                          "displacement";
   }
 
@@ -47,6 +48,7 @@ namespace solidanode
     const std::string name = s["stack"].as<std::string>();
     stack      = name == "pressure"        ? Stack::pressure :
                  name == "fixed_thickness" ? Stack::fixed_thickness :
+                 name == "free"            ? Stack::free :
                                              Stack::displacement;
     pressure   = s["pressure"].as<double>();
     p_start    = s["p_start"].as<double>();

@@ -18,10 +18,12 @@ namespace solidanode
   {
     pressure,        ///< constant stack pressure
     fixed_thickness, ///< mean top displacement held; the pressure follows
-    displacement     ///< prescribed top displacement (boundary.top: displacement)
+    displacement,    ///< prescribed top displacement (boundary.top: displacement)
+    free             ///< no load on the top (boundary.top: free)
   };
 
-  /// "pressure", "fixed_thickness", "displacement" (summary.csv, checkpoint).
+  /// "pressure", "fixed_thickness", "displacement", "free" (summary.csv,
+  /// checkpoint).
   std::string stack_name(Stack s);
 
   struct ProtocolState

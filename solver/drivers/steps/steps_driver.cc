@@ -21,7 +21,11 @@ namespace solidanode
     , summary_({})
     , series_(ctx_.result.output_directory, config.output, comm)
   {
-    ctx_.timed("image", [&] { image_ = acquire_image(config.microstructure, comm); });
+    std::vector<std::string> image_warnings;
+    ctx_.timed("image",
+               [&] { image_ = acquire_image(config.microstructure, comm, &image_warnings); });
+    for (const auto &w : image_warnings)
+      ctx_.warn("solidanode: warning: " + w);
     series_.set_phase_names(image_.phase_names);
     // Materials against the image: every label has a material, and no
     // material names a phase the image does not contain (same image on every

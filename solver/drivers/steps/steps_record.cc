@@ -34,11 +34,16 @@ namespace solidanode
         // everything written so far and say where.
         if (inc.number > 1)
           write_checkpoint(inc.number - 1);
-        char where[200];
-        std::snprintf(where, sizeof where, "increment %u (step %zu '%s', %s %.6g %s)",
-                      inc.number, inc.step + 1, step.name.c_str(),
-                      pressure_bc_ ? "top pressure" : "top displacement",
-                      pressure_bc_ ? top_ / 1e6 : top_ * 1e6, pressure_bc_ ? "MPa" : "um");
+        char load[64];
+        if (config_.boundary.top == TopCondition::free)
+          std::snprintf(load, sizeof load, "free top");
+        else
+          std::snprintf(load, sizeof load, "%s %.6g %s",
+                        pressure_bc_ ? "top pressure" : "top displacement",
+                        pressure_bc_ ? top_ / 1e6 : top_ * 1e6, pressure_bc_ ? "MPa" : "um");
+        char where[240];
+        std::snprintf(where, sizeof where, "increment %u (step %zu '%s', %s)", inc.number,
+                      inc.step + 1, step.name.c_str(), load);
         ctx_.log(std::string("solidanode: ") + e.what() + " at " + where);
         throw CollectiveError(
           std::string(e.what()) + " at " + where + ". Results up to increment " +
@@ -239,14 +244,18 @@ namespace solidanode
     const double seconds = timer.wall_time();
     solve_total_ += seconds;
     const double eta = solve_total_ / run_count_ * double(total_increments_ - inc.number);
-    char         line[320];
+    // A free top has no applied value: report where it went.
+    const bool free_top = config_.boundary.top == TopCondition::free;
+    char       line[320];
     std::snprintf(line, sizeof line,
                   "[%u/%u] step %zu '%s': %s %.4g %s, thickness %.6g um, stack "
                   "pressure %.4g MPa, %u CG its, %.2f s, ETA %s",
                   inc.number, total_increments_, inc.step + 1, step.name.c_str(),
-                  pressure_bc_ ? "top pressure" : "top displacement",
-                  pressure_bc_ ? top_ / 1e6 : top_ * 1e6, pressure_bc_ ? "MPa" : "um",
-                  (initial_thickness_ + uz) * 1e6, -total_szz / total_n / 1e6, stats.iterations,
+                  pressure_bc_ ? "top pressure" :
+                  free_top     ? "free top, mean top displacement" :
+                                 "top displacement",
+                  pressure_bc_ ? top_ / 1e6 : (free_top ? uz : top_) * 1e6,
+                  pressure_bc_ ? "MPa" : "um", (initial_thickness_ + uz) * 1e6, -total_szz / total_n / 1e6, stats.iterations,
                   seconds, format_seconds(eta).c_str());
     ctx_.log(line);
     ctx_.result.final_thickness = initial_thickness_ + uz;
