@@ -431,6 +431,21 @@ TEST(Homogenize, PercolationAndAbsentPhases)
   EXPECT_NEAR(r.tortuosity[0], 1., 1e-8); // eps sigma_0 / (eps sigma_0)
   EXPECT_TRUE(std::isnan(r.tortuosity[2]));
   EXPECT_LT(r.sigma_eff[2], 1e-6); // only the insulators' leakage
+  // B in the network but 1e-6 times poorer: the network spans along z only
+  // through B, so there is no tortuosity factor relative to A's sigma_0.
+  const NetworkResult w =
+    homogenize_conduction(image, "n", {{"A", 1.}, {"B", 1e-6}}, "A", xyz, 1e-8, tight(), comm);
+  EXPECT_TRUE(w.percolates[2]);
+  EXPECT_FALSE(w.percolates_at_sigma_0[2]);
+  EXPECT_TRUE(w.percolates_at_sigma_0[0]);
+  EXPECT_EQ(w.sigma_0_phases, std::vector<std::string>{"A"});
+  EXPECT_TRUE(std::isnan(w.tortuosity[2]));
+  EXPECT_NEAR(w.tortuosity[0], 1. / (7. / 8. + 1e-6 / 8.), 1e-8); // eps = 1, parallel
+  // Comparable conductivities (within 1 %) count together.
+  const NetworkResult c2 =
+    homogenize_conduction(image, "n", {{"A", 1.}, {"B", 0.5}}, "A", {2}, 1e-8, tight(), comm);
+  EXPECT_TRUE(c2.percolates_at_sigma_0[2]);
+  EXPECT_NEAR(c2.tortuosity[2], 1. / (8. / (7. + 2.)), 1e-8); // series: 8 / (7/1 + 1/0.5)
   // Diagonal contact only (voxels sharing an edge) does not connect.
   const auto stairs = make_image({{2, 2, 2}}, 1e-6, [](auto i, auto, auto k) {
     return static_cast<std::uint8_t>(i == k ? 0 : 1);

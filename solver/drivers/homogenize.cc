@@ -172,6 +172,17 @@ namespace solidanode
                                                             : it->first;
         result.sigma_0 = sigma_by_phase.at(result.reference_phase);
       }
+    // The tortuosity factor compares with sigma_0: it needs a path of phases
+    // that conduct comparably (SWCNT + Si spans only through the Si).
+    std::array<bool, 256> strong{};
+    for (const auto &[label, s] : sigma)
+      if (conducting[label] && s >= tortuosity_sigma_fraction * result.sigma_0)
+        {
+          strong[label] = true;
+          result.sigma_0_phases.push_back(image.phase_names.at(label));
+        }
+    for (const unsigned int d : directions)
+      result.percolates_at_sigma_0[d] = result.percolates[d] && percolates(image, strong, d);
 
     parallel::distributed::Triangulation<3> tria(comm);
     create_voxel_mesh(image, tria);
@@ -189,7 +200,7 @@ namespace solidanode
           std::abs(r.current_in - r.current_out) / std::max(std::abs(r.current_in), 1e-300);
         // Without a connected path sigma_eff is the insulators' leakage and
         // eps sigma_0 / sigma_eff (~1/insulator_ratio) is no tortuosity.
-        result.tortuosity[d] = result.percolates[d] ?
+        result.tortuosity[d] = result.percolates_at_sigma_0[d] ?
                                  result.volume_fraction * result.sigma_0 / r.sigma_eff :
                                  std::numeric_limits<double>::quiet_NaN();
         if (write)

@@ -17,6 +17,10 @@ namespace solidanode
 {
   struct CaseConfig;
 
+  /// Phases conducting less than this fraction of sigma_0 do not count for
+  /// the percolation that a tortuosity factor needs.
+  constexpr double tortuosity_sigma_fraction = 0.01;
+
   struct NetworkResult
   {
     std::string name;
@@ -25,8 +29,9 @@ namespace solidanode
     double      volume_fraction = 0.;  ///< of the listed (conducting) phases
     std::vector<unsigned int> directions;
     std::array<double, 3> sigma_eff{{0., 0., 0.}};  ///< [S/m], per direction
-    /// eps sigma_0 / sigma_eff where the network percolates; NaN where it
-    /// does not (or no conducting phase is present).
+    /// eps sigma_0 / sigma_eff where the network percolates through phases
+    /// conducting comparably to sigma_0; NaN elsewhere (and when no
+    /// conducting phase is present).
     std::array<double, 3> tortuosity{{0., 0., 0.}};
     /// False when none of the conducting phases is in the image: nothing is
     /// solved, sigma_eff stays 0 and the tortuosity is NaN.
@@ -34,6 +39,11 @@ namespace solidanode
     /// Per direction: a 6-connected path of the conducting phases joins the
     /// two opposite faces (mesh/percolation.h).
     std::array<bool, 3>   percolates{{false, false, false}};
+    /// Per direction: the same for the phases of the network that conduct at
+    /// least tortuosity_sigma_fraction sigma_0 (sigma_0_phases); the
+    /// tortuosity factor is reported only where they percolate.
+    std::array<bool, 3>      percolates_at_sigma_0{{false, false, false}};
+    std::vector<std::string> sigma_0_phases;
     std::array<double, 3> conservation_error{{0., 0., 0.}}; ///< |I_in - I_out| / I_in
     std::array<unsigned int, 3> iterations{{0, 0, 0}};
   };

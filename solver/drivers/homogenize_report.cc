@@ -86,18 +86,27 @@ namespace solidanode
             }
           table << "network " << r.name << ": volume fraction " << r.volume_fraction
                 << ", sigma_0 = " << r.sigma_0 << " S/m (" << r.reference_phase << ")\n";
-          Json perc = Json::object();
+          Json perc = Json::object(), perc0 = Json::object();
           for (const unsigned int d : spec.directions)
             {
               se[axis_name(d)]   = r.sigma_eff[d];
               tau[axis_name(d)]  = r.tortuosity[d]; // NaN -> null
               perc[axis_name(d)] = r.percolates[d];
+              perc0[axis_name(d)] = r.percolates_at_sigma_0[d];
               rel[axis_name(d)]  = r.sigma_eff[d] / r.sigma_0;
               cons[axis_name(d)] = r.conservation_error[d];
               table << "  " << axis_name(d) << ": sigma_eff = " << r.sigma_eff[d] << " S/m ("
                     << r.sigma_eff[d] / r.sigma_0 << " sigma_0), ";
-              if (r.percolates[d])
+              std::string strong;
+              for (const auto &p : r.sigma_0_phases)
+                strong += (strong.empty() ? "" : ", ") + p;
+              if (r.percolates_at_sigma_0[d])
                 table << "tortuosity factor " << r.tortuosity[d];
+              else if (r.percolates[d])
+                table << "no tortuosity factor: the phases conducting at least "
+                      << 100. * tortuosity_sigma_fraction << " % of sigma_0 (" << strong
+                      << ") do not percolate between the two " << axis_name(d)
+                      << " faces; the current crosses the weaker phases";
               else
                 table << "does not percolate (no connected path of " << listed
                       << " between the two " << axis_name(d)
@@ -105,6 +114,7 @@ namespace solidanode
               table << ", " << r.iterations[d] << " CG iterations\n";
             }
           j["percolates"]             = perc;
+          j["percolates_at_sigma_0"]  = perc0;
           j["sigma_eff_S_per_m"]      = se;
           j["tortuosity_factor"]      = tau;
           j["sigma_eff_over_sigma_0"] = rel;
