@@ -52,15 +52,14 @@ namespace solidanode
           while (t < len)
             {
               const std::size_t v = base + t * stride[axis];
-              if (!(is_pore(v) && result.closed[v]))
+              if (!result.closed[v]) // set for pore voxels only
                 {
                   ++t;
                   continue;
                 }
               // A run of closed pores starts at t; find its end.
               std::size_t end = t;
-              while (end < len && is_pore(base + end * stride[axis]) &&
-                     result.closed[base + end * stride[axis]])
+              while (end < len && result.closed[base + end * stride[axis]])
                 ++end;
               if (t > 0 && end < len)
                 {

@@ -53,6 +53,7 @@ namespace solidanode
     : model_(model)
     , ctx_(ctx)
     , limits_(model.config.materials, phase_names(model))
+    , pore_set_(model.pore_labels.begin(), model.pore_labels.end())
     , summary(columns())
     , series(ctx.result.output_directory, model.config.output, ctx.comm)
   {
@@ -60,11 +61,8 @@ namespace solidanode
     const auto &fields = model.config.output.fields;
     if ((fields.empty() || fields.count("local_porosity")) && !model.pore_labels.empty())
       {
-        std::set<std::uint8_t> pores;
-        for (const unsigned int l : model.pore_labels)
-          pores.insert(static_cast<std::uint8_t>(l));
         ctx.timed("porosity", [&] {
-          local_porosity_ = cell_local_porosity(model.image, model.tria, pores,
+          local_porosity_ = cell_local_porosity(model.image, model.tria, pore_set_,
                                                 model.config.output.porosity_window);
         });
       }
@@ -222,10 +220,7 @@ namespace solidanode
               const auto v = voxel_of(model_.image, cell->center());
               local.push_back(model_.image.index(v[0], v[1], v[2]));
             }
-        std::set<std::uint8_t> pores;
-        for (const unsigned int l : model_.pore_labels)
-          pores.insert(static_cast<std::uint8_t>(l));
-        pc = pressed_contacts(model_.image, pores, local, 2, model_.comm);
+        pc = pressed_contacts(model_.image, pore_set_, local, 2, model_.comm);
         row["closed_pore_fraction"] =
           fmt(pc.n_pore > 0 ? static_cast<double>(pc.n_closed) / static_cast<double>(pc.n_pore) : 0.);
         double total = 0.; // all pairs, a phase pressed onto itself included

@@ -12,7 +12,9 @@
 #include <solver/drivers/run_support.h>
 #include <solver/drivers/stress_limits.h>
 
+#include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -35,6 +37,8 @@ namespace solidanode
     const ProtocolModel &model_;
     RunContext          &ctx_;
     StressLimitWatch     limits_;
+    /// The pore labels as image labels.
+    std::set<std::uint8_t> pore_set_;
 
   public:
     ProtocolRecorder(const ProtocolModel &model, RunContext &ctx);
