@@ -60,14 +60,20 @@ namespace solidanode
       return CsvTable::read(dir + "/out/summary.csv");
     }
 
-    /// Value of @p column in row @p row; throws if there is no such column.
-    inline double value(const CsvTable &t, std::size_t row, const std::string &column)
+    /// Text of @p column in row @p row; throws if there is no such column.
+    inline std::string string_value(const CsvTable &t, std::size_t row, const std::string &column)
     {
       const auto &c = t.columns();
       const auto  i = std::find(c.begin(), c.end(), column) - c.begin();
       if (std::size_t(i) >= c.size())
         throw std::runtime_error("summary.csv has no column " + column);
-      return std::stod(t.rows().at(row).at(std::size_t(i)));
+      return t.rows().at(row).at(std::size_t(i));
+    }
+
+    /// Value of @p column in row @p row; throws if there is no such column.
+    inline double value(const CsvTable &t, std::size_t row, const std::string &column)
+    {
+      return std::stod(string_value(t, row, column));
     }
   } // namespace test_support
 } // namespace solidanode

@@ -215,3 +215,48 @@ TEST(Pressing, PoreStandInStiffnessDoesNotDecideTheResult)
   EXPECT_NEAR(r4.porosity_released, r5.porosity_released, 0.002);
   EXPECT_NEAR(r4.thickness_released, r5.thickness_released, 0.002 * 10e-6);
 }
+
+TEST(Pressing, RigidPunchOnAnElasticBlockGivesTheConfinedModulus)
+{
+  // A solid elastic block in a die (rollers on the sides) pressed by the
+  // rigid punch to 20 MPa and released to 5 MPa: the top carries the
+  // requested pressures (the peak within the punch's 0.2 % tolerance, the
+  // release exactly, on the top faces after lift-off) and the thickness
+  // change is H p / M, M = E (1 - nu) / ((1 + nu)(1 - 2 nu)) the confined
+  // (P-wave) modulus, within 1 % (finite strain at a strain of 1.5e-3).
+  const std::string dir = test_support::output_dir("pressing", "punch_elastic");
+  test_support::clean(dir);
+  const std::string vti = dir + "/solid.vti";
+  if (rank() == 0)
+    {
+      VoxelImage img;
+      img.dims        = {{4, 4, 6}};
+      img.voxel_size  = {{1e-6, 1e-6, 1e-6}};
+      img.phase_names = {{1, "SE"}};
+      img.labels.assign(img.n_voxels(), 1);
+      fs::create_directories(dir);
+      write_vti(img, vti);
+    }
+  MPI_Barrier(comm);
+  const CsvTable t = test_support::run_case_text("microstructure: {vti: " + fs::absolute(vti).string() + R"(}
+materials:
+  SE: {E: 10 GPa, nu: 0.3}
+boundary: {sides: rollers, top: pressure}
+chemo: {kinematics: finite}
+protocol:
+  - press: {pressure: 20 MPa, release_to: 5 MPa, increments: 3}
+output: {every: 1000, checkpoint_every: 0, microstructure: false}
+)", dir);
+  const double E = 10e9, nu = 0.3, H = 6e-6;
+  const double M = E * (1. - nu) / ((1. + nu) * (1. - 2. * nu));
+  ASSERT_EQ(t.n_rows(), 6u);
+  const double p_peak = test_support::value(t, 2, "stack_pressure_Pa");
+  const double p_end  = test_support::value(t, 5, "stack_pressure_Pa");
+  EXPECT_NEAR(p_peak, 20e6, 2e-3 * 20e6);
+  EXPECT_DOUBLE_EQ(test_support::value(t, 5, "applied_pressure_Pa"), 5e6);
+  EXPECT_NEAR(p_end, 5e6, 1e-3 * 5e6);
+  EXPECT_NEAR(H - test_support::value(t, 2, "thickness_m"), H * p_peak / M, 0.01 * H * p_peak / M);
+  EXPECT_NEAR(H - test_support::value(t, 5, "thickness_m"), H * 5e6 / M, 0.01 * H * 5e6 / M);
+  EXPECT_EQ(test_support::string_value(t, 2, "stack_mode"), "punch");
+  EXPECT_EQ(test_support::string_value(t, 5, "stack_mode"), "pressure");
+}

@@ -95,6 +95,26 @@ namespace solidanode
   }
 
 
+  void FiniteStrainSolver::set_top_condition(const TopCondition top)
+  {
+    if (top == top_)
+      return;
+    if (top == TopCondition::free || top_ == TopCondition::free)
+      throw std::invalid_argument("FiniteStrainSolver::set_top_condition: a free top stays free");
+    const unsigned char kind = top == TopCondition::displacement ? 2 : 0;
+    for (const unsigned int i : top_z_)
+      if (dof_kind_[i] != 1) // a one-voxel-thick mesh: the bottom holds it
+        dof_kind_[i] = kind;
+    collect_owned_constraints();
+    top_ = top;
+    if (top == TopCondition::displacement)
+      top_committed_ = mean_top_displacement();
+    else
+      top_committed_ = top_area_ > 0. ? top_force() / top_area_ : 0.;
+    top_value_ = top_committed_;
+  }
+
+
   void FiniteStrainSolver::commit()
   {
     std::vector<double> h(cell_hist);

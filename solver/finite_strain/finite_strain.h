@@ -99,6 +99,16 @@ namespace solidanode
     double top_force() const;
     /// Top load of the current state (pressure [Pa] or displacement [m]).
     double top_value() const { return top_value_; }
+    /// Reference area of the top face [m^2].
+    double top_area() const { return top_area_; }
+    /// Switch the top between a stack pressure on the solid top faces
+    /// (TopCondition::pressure) and a rigid punch (TopCondition::displacement:
+    /// every top u_z moves by the same increment; top_value() is then the
+    /// mean top u_z). Call at a committed state; the committed top load
+    /// becomes the mean top u_z (punch) or the pressure the top carries now
+    /// (pressure). Not to or from TopCondition::free. Collective.
+    void set_top_condition(TopCondition top);
+    TopCondition top_condition() const { return top_; }
 
     const dealii::DoFHandler<3> &dof_handler() const { return dof_handler_; }
     /// Displacement [m] of the current state, with ghost entries.
@@ -202,12 +212,15 @@ namespace solidanode
     std::vector<PetscInt>    local_to_global_;
     /// 0 free, 1 fixed at zero, 2 prescribed top u_z.
     std::vector<unsigned char> dof_kind_;
-    std::vector<unsigned int> owned_constrained_, owned_top_z_;
+    std::vector<unsigned int> owned_constrained_;
+    /// Local indices (owned and ghost) of the top-face u_z DoFs.
+    std::vector<unsigned int> top_z_;
     std::vector<unsigned int> cell_dofs_;  ///< 24 local indices per active cell (3 v + c)
     std::vector<unsigned int> owned_cells_, ghost_cells_; ///< active cell indices
     std::vector<unsigned char> cell_phase_; ///< index into phases_
     std::vector<unsigned char> cell_faces_; ///< bit f: face f on the box boundary f
     double top_area_ratio_ = 1.; ///< total / solid top area
+    double top_area_       = 0.; ///< reference area of the top face [m^2]
     double face_area_[6]{};      ///< voxel face areas
     double diag_scale_  = 1.;    ///< diagonal of constrained rows
     double atol_        = 0.;    ///< absolute Newton tolerance [N]

@@ -64,6 +64,7 @@ namespace solidanode
     owned_cells_.clear();
     ghost_cells_.clear();
     dof_kind_.assign(local_to_global_.size(), 0);
+    top_z_.clear();
     bool have_geometry = false, identical = true;
     double area = 0., solid_area = 0.;
     for (const auto &cell : dof_handler_.active_cell_iterators())
@@ -110,6 +111,10 @@ namespace solidanode
           }
         if (top_ == TopCondition::displacement)
           fix(boundary_id::top, 2, 2);
+        if (cell_faces_[c] & (1u << boundary_id::top))
+          for (unsigned int v = 0; v < 8; ++v)
+            if (vertex_on_face(v, boundary_id::top))
+              top_z_.push_back(cell_dofs_[n_cell_dof * c + 3 * v + 2]);
         if (cell->is_locally_owned() && (cell_faces_[c] & (1u << boundary_id::top)))
           {
             const double a = cell->face(boundary_id::top)->measure();
@@ -128,6 +133,9 @@ namespace solidanode
     if (top_ == TopCondition::pressure && !(solid_area > 0.))
       throw CollectiveError("the top face holds no solid voxel to carry the stack pressure");
     top_area_ratio_ = solid_area > 0. ? area / solid_area : 1.;
+    top_area_       = area;
+    std::sort(top_z_.begin(), top_z_.end());
+    top_z_.erase(std::unique(top_z_.begin(), top_z_.end()), top_z_.end());
     face_area_[0] = face_area_[1] = h_[1] * h_[2];
     face_area_[2] = face_area_[3] = h_[0] * h_[2];
     face_area_[4] = face_area_[5] = h_[0] * h_[1];
@@ -164,25 +172,21 @@ namespace solidanode
   {
 
     owned_constrained_.clear();
-    owned_top_z_.clear();
     for (unsigned int i = 0; i < n_owned_; ++i)
       if (dof_kind_[i] != 0)
-        {
-          owned_constrained_.push_back(i);
-          if (dof_kind_[i] == 2)
-            owned_top_z_.push_back(i);
-        }
+        owned_constrained_.push_back(i);
   }
 
 
   void FiniteStrainSolver::setup_matrix_and_vectors()
   {
 
-    // Matrix: the sparsity of the condensed system (constrained rows and
-    // columns hold their diagonal only), block size 3 for GAMG.
+    // Matrix: the sparsity of the condensed system (fixed rows and columns
+    // hold their diagonal only; the top u_z keep their couplings, so that
+    // the top can switch between pressure and punch), block size 3 for GAMG.
     AffineConstraints<double> constraints(relevant_);
     for (std::size_t i = 0; i < local_to_global_.size(); ++i)
-      if (dof_kind_[i] != 0)
+      if (dof_kind_[i] == 1)
         constraints.add_line(local_to_global_[i]);
     constraints.close();
     DynamicSparsityPattern dsp(relevant_);

@@ -116,7 +116,16 @@ namespace solidanode
     st_.dt = chemo.dt_initial > 0. ? std::min(chemo.dt_initial, plan.dt_max) : plan.dt_max / 4.;
     if (model_.config.boundary.top == TopCondition::free)
       st_.stack = Stack::free; // the reader refuses every stack key
-    else if (ps.kind == Kind::press || ps.pressure)
+    else if (ps.kind == Kind::press)
+      {
+        // A die press: a rigid punch driven until the top carries the
+        // pressure. (A pressure on the free top faces lets Newton stall
+        // once a powder layer flows; docs/pressing.md.)
+        st_.stack = Stack::punch;
+        if (!(st_.compliance > 0.))
+          st_.compliance = column_compliance(*model_.table, model_.initial_thickness);
+      }
+    else if (ps.pressure || st_.stack == Stack::punch)
       st_.stack = Stack::pressure;
     else if (ps.fixed_thickness)
       {

@@ -7,6 +7,7 @@ namespace solidanode
     return s == Stack::pressure        ? "pressure" :
            s == Stack::fixed_thickness ? "fixed_thickness" :
            s == Stack::free            ? "free" :
+           s == Stack::punch           ? "punch" :
                                          "displacement";
   }
 
@@ -49,6 +50,7 @@ namespace solidanode
     stack      = name == "pressure"        ? Stack::pressure :
                  name == "fixed_thickness" ? Stack::fixed_thickness :
                  name == "free"            ? Stack::free :
+                 name == "punch"           ? Stack::punch :
                                              Stack::displacement;
     pressure   = s["pressure"].as<double>();
     p_start    = s["p_start"].as<double>();

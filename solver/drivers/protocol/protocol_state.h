@@ -19,10 +19,11 @@ namespace solidanode
     pressure,        ///< constant stack pressure
     fixed_thickness, ///< mean top displacement held; the pressure follows
     displacement,    ///< prescribed top displacement (boundary.top: displacement)
+    punch,           ///< press: a rigid punch driven to reach the stack pressure
     free             ///< no load on the top (boundary.top: free)
   };
 
-  /// "pressure", "fixed_thickness", "displacement", "free" (summary.csv,
+  /// "pressure", "fixed_thickness", "displacement", "punch", "free" (summary.csv,
   /// checkpoint).
   std::string stack_name(Stack s);
 
@@ -38,10 +39,10 @@ namespace solidanode
     Stack        stack         = Stack::pressure;
     double       pressure      = 0.;    ///< current stack pressure (applied) [Pa]
     double       p_start       = 0.;    ///< at the start of the step [Pa]
-    double       top           = 0.;    ///< displacement mode: current value [m]
+    double       top           = 0.;    ///< displacement, punch: current mean top u_z [m]
     double       top_start     = 0.;
     double       u_target      = 0.;    ///< fixed thickness: mean top displacement [m]
-    double       compliance    = 0.;    ///< -d(mean u_z)/dp estimate [m/Pa]
+    double       compliance    = 0.;    ///< -d(mean u_z)/dp estimate [m/Pa] (fixed thickness, punch)
     double       li_passed     = 0.;    ///< net Li passed by the current source [mol]
     double       plated        = 0.;    ///< plated Li (chemo.plating) [mol]
     bool         alloy_full    = false; ///< lithiation: the alloy took what it could, now plating

@@ -27,7 +27,15 @@ namespace solidanode
         return st_.p_start + (*ps.pressure - st_.p_start) * s / n_up;
       return *ps.pressure + (ps.release_to - *ps.pressure) * (s - n_up) / n_down;
     };
-    const double u_tolerance = 1e-4 * model_.image.voxel_size[2];
+    // The punch reaches the peak and the final pressure within 0.2 % of the
+    // peak, the pressures on the way within a quarter of an increment.
+    const double tight = ps.pressure ? 2e-3 * std::max(*ps.pressure, 1e5) : 0.;
+    StackTolerance tolerance{1e-4 * model_.image.voxel_size[2], tight};
+    auto p_tolerance = [&](double s) {
+      if (s == n_up || s >= n_up + n_down)
+        return tight;
+      return std::max(tight, 0.25 * std::abs(target_at(s) - target_at(std::max(0., s - 1.))));
+    };
     Advance      out;
     double       s_from = st_.sub, s_to = st_.sub + 1.;
     while (true)
@@ -47,13 +55,16 @@ namespace solidanode
               }
             stack_value = st_.stack == Stack::displacement ? st_.top : st_.pressure;
           }
+        tolerance.p = p_tolerance(s_to);
         const StackSolve s =
           solve_at_stack(*model_.mech, model_.mech_content(model_.li->cell_x(), st_.plated),
-                         stack_value, st_, u_tolerance);
+                         stack_value, st_, tolerance);
         out.report.mechanics.add(s.outcome);
         if (s.outcome.converged)
           {
             st_.pressure = s.value;
+            if (st_.stack == Stack::punch)
+              st_.top = s.top;
             model_.mech->commit();
             model_.li->commit();
             if (s_to >= st_.sub + 1. - 1e-12)
@@ -72,6 +83,22 @@ namespace solidanode
     ++st_.sub;
     out.accepted  = true;
     out.step_done = st_.sub >= n_up + n_down;
+    if (out.step_done && st_.stack == Stack::punch)
+      {
+        // The punch lifts off: from here the layer is held by exactly the
+        // final pressure on its top faces, as in the steps that follow.
+        st_.stack          = Stack::pressure;
+        const StackSolve h = solve_at_stack(
+          *model_.mech, model_.mech_content(model_.li->cell_x(), st_.plated),
+          target_at(n_up + n_down), st_, StackTolerance{0., tight});
+        out.report.mechanics.add(h.outcome);
+        if (!h.outcome.converged)
+          fail(ps, "the pressed layer found no equilibrium under the final stack pressure "
+                   "once the punch was lifted (" + h.outcome.failure + ")");
+        st_.pressure = h.value;
+        model_.mech->commit();
+        model_.li->commit();
+      }
     return out;
   }
 
@@ -149,7 +176,7 @@ namespace solidanode
     // Staggered passes: transport with the stress of the last pass, then
     // mechanics with the new content.
     const ChemoSpec &chemo       = model_.chemo;
-    const double     u_tolerance = 1e-4 * model_.image.voxel_size[2];
+    const StackTolerance tolerance{1e-4 * model_.image.voxel_size[2], 0.};
     const bool       coupled     = model_.stress_coupling;
     Attempt          a;
     a.pressure = st_.pressure;
@@ -197,7 +224,7 @@ namespace solidanode
         const StackSolve s =
           solve_at_stack(*model_.mech, model_.mech_content(x_pass, plated_trial),
                          st_.stack == Stack::displacement ? st_.top : st_.pressure, st_,
-                         u_tolerance);
+                         tolerance);
         a.report.mechanics.add(s.outcome);
         if (!s.outcome.converged)
           {

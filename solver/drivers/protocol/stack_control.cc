@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace solidanode
 {
@@ -16,9 +17,65 @@ namespace solidanode
     krylov_s += o.krylov_s;
   }
 
-  StackSolve solve_at_stack(FiniteStrainSolver &mech, const std::vector<double> &x,
-                            const double p_or_top, ProtocolState &st, const double u_tolerance)
+  namespace
   {
+    /// The top condition of the stack mode, switched at the committed state.
+    void set_top_for(FiniteStrainSolver &mech, ProtocolState &st)
+    {
+      if (st.stack == Stack::free || st.stack == Stack::displacement)
+        return; // boundary.top decides, for the whole run
+      const TopCondition top =
+        st.stack == Stack::punch ? TopCondition::displacement : TopCondition::pressure;
+      if (mech.top_condition() == top)
+        return;
+      mech.set_top_condition(top);
+      if (st.stack == Stack::punch)
+        st.top = mech.top_value();
+    }
+
+    /// The punch: find its position d with p(d) = target, p = top force /
+    /// top area. p falls as d rises (u_z < 0 presses); a secant on the last
+    /// two points (the committed state first), kept inside the bracket of
+    /// positions known to give too much and too little pressure.
+    template <typename Once>
+    bool drive_punch(FiniteStrainSolver &mech, const double target, ProtocolState &st,
+                     const double p_tolerance, Once &&once, StackSolve &out)
+    {
+      double d0 = st.top, p0 = st.pressure, c = st.compliance;
+      double d_over = -std::numeric_limits<double>::infinity(); // p > target here
+      double d_under = std::numeric_limits<double>::infinity(); // p < target here
+      double d1 = d0 - c * (target - p0);
+      for (unsigned int k = 0; k < 20; ++k)
+        {
+          if (!once(d1))
+            return false;
+          const double p1 = mech.top_force() / mech.top_area();
+          const double slope = -(d1 - d0) / (p1 - p0);
+          if (std::isfinite(slope) && slope > 0.)
+            c = slope;
+          out.value = p1;
+          out.top   = d1;
+          if (std::abs(p1 - target) <= p_tolerance)
+            {
+              st.compliance = c;
+              return true;
+            }
+          (p1 > target ? d_over : d_under) = d1;
+          d0 = d1;
+          p0 = p1;
+          d1 = d1 - c * (target - p1);
+          if (!(d1 > d_over && d1 < d_under) && std::isfinite(d_over) && std::isfinite(d_under))
+            d1 = 0.5 * (d_over + d_under);
+        }
+      out.outcome.failure = "the punch did not reach the stack pressure in 20 solves";
+      return false;
+    }
+  } // namespace
+
+  StackSolve solve_at_stack(FiniteStrainSolver &mech, const std::vector<double> &x,
+                            const double p_or_top, ProtocolState &st, const StackTolerance &tol)
+  {
+    set_top_for(mech, st);
     StackSolve out;
     auto       once = [&](double value) {
       const NewtonStatistics s = mech.solve(value, x);
@@ -37,6 +94,11 @@ namespace solidanode
       out.value             = value;
       return out;
     };
+    if (st.stack == Stack::punch)
+      {
+        out.outcome.converged = drive_punch(mech, p_or_top, st, tol.p, once, out);
+        return out;
+      }
     if (st.stack != Stack::fixed_thickness)
       {
         out.outcome.converged = once(p_or_top);
@@ -46,7 +108,7 @@ namespace solidanode
     if (!once(p0))
       return out;
     double g0 = mech.mean_top_displacement() - st.u_target;
-    if (std::abs(g0) <= u_tolerance)
+    if (std::abs(g0) <= tol.u)
       return done(p0);
     double c = st.compliance; // -du/dp > 0
     for (unsigned int k = 0; k < 12; ++k)
@@ -57,7 +119,7 @@ namespace solidanode
         if (!once(p1))
           return out;
         const double g1 = mech.mean_top_displacement() - st.u_target;
-        if (std::abs(g1) <= u_tolerance || (p1 == 0. && g1 > 0.))
+        if (std::abs(g1) <= tol.u || (p1 == 0. && g1 > 0.))
           {
             if (p1 != p0 && std::abs(g1 - g0) > 0.)
               st.compliance = std::max(1e-30, -(g1 - g0) / (p1 - p0));
