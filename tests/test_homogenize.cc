@@ -25,6 +25,20 @@ namespace
 {
   const MPI_Comm comm = MPI_COMM_WORLD;
 
+  /// "<name>_np<ranks>", emptied and created by rank 0. Collective.
+  std::string fresh_dir(const std::string &name)
+  {
+    const std::string dir =
+      name + "_np" + std::to_string(dealii::Utilities::MPI::n_mpi_processes(comm));
+    if (dealii::Utilities::MPI::this_mpi_process(comm) == 0)
+      {
+        std::filesystem::remove_all(dir);
+        std::filesystem::create_directories(dir);
+      }
+    MPI_Barrier(comm);
+    return dir;
+  }
+
   VoxelImage make_image(std::array<std::size_t, 3> dims, double h,
                         const std::function<std::uint8_t(std::size_t, std::size_t, std::size_t)> &f)
   {
@@ -376,15 +390,7 @@ TEST(Homogenize, EffectiveSwellingStrainIsTheMeanEigenstrain)
   // With the same elastic constants everywhere and no macroscopic stress,
   // the mean strain equals the mean eigenstrain exactly, whatever the
   // arrangement (Hill/Levin): effective strain = f_Si eps in every direction.
-  namespace fs = std::filesystem;
-  const std::string dir = "homogenize_test_output/swelling_np" +
-                          std::to_string(dealii::Utilities::MPI::n_mpi_processes(comm));
-  if (dealii::Utilities::MPI::this_mpi_process(comm) == 0)
-    {
-      fs::remove_all(dir);
-      fs::create_directories(dir);
-    }
-  MPI_Barrier(comm);
+  const std::string dir = fresh_dir("homogenize_test_output/swelling");
   const CaseConfig c = read_case_string(R"(
 microstructure:
   generate:
@@ -416,7 +422,6 @@ homogenize:
 // A network whose phases are absent is "not present", not a tortuosity of 0.
 TEST(Homogenize, PercolationAndAbsentPhases)
 {
-  namespace fs = std::filesystem;
   // Phase A everywhere but the layer k = 3 (phase B, insulating): A
   // percolates along x and y, not along z.
   const auto image = make_image({{4, 4, 8}}, 1e-6, [](auto, auto, auto k) {
@@ -464,14 +469,7 @@ TEST(Homogenize, PercolationAndAbsentPhases)
   EXPECT_TRUE(std::isnan(a.tortuosity[2]));
 
   // The command: JSON and table agree.
-  const std::string dir = "test_homogenize_percolation_np" +
-                          std::to_string(dealii::Utilities::MPI::n_mpi_processes(comm));
-  if (dealii::Utilities::MPI::this_mpi_process(comm) == 0)
-    {
-      fs::remove_all(dir);
-      fs::create_directories(dir);
-    }
-  MPI_Barrier(comm);
+  const std::string dir = fresh_dir("test_homogenize_percolation");
   const CaseConfig c = read_case_string(R"(
 microstructure:
   generate:

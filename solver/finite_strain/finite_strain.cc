@@ -95,18 +95,25 @@ namespace solidanode
   }
 
 
+  void FiniteStrainSolver::mark_top_z()
+  {
+    // The top u_z are prescribed under a punch, free otherwise (bottom
+    // u_z = 0 and the side conditions act on other DoFs).
+    const unsigned char kind = top_ == TopCondition::displacement ? 2 : 0;
+    for (const unsigned int i : top_z_)
+      dof_kind_[i] = kind;
+  }
+
+
   void FiniteStrainSolver::set_top_condition(const TopCondition top)
   {
     if (top == top_)
       return;
     if (top == TopCondition::free || top_ == TopCondition::free)
       throw std::invalid_argument("FiniteStrainSolver::set_top_condition: a free top stays free");
-    const unsigned char kind = top == TopCondition::displacement ? 2 : 0;
-    for (const unsigned int i : top_z_)
-      if (dof_kind_[i] != 1) // a one-voxel-thick mesh: the bottom holds it
-        dof_kind_[i] = kind;
-    collect_owned_constraints();
     top_ = top;
+    mark_top_z();
+    collect_owned_constraints();
     if (top == TopCondition::displacement)
       top_committed_ = mean_top_displacement();
     else

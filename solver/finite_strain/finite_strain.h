@@ -137,6 +137,8 @@ namespace solidanode
     /// Shape-function gradients at the 2x2x2 Gauss points of the voxel.
     void compute_shape_gradients();
     void collect_owned_constraints();
+    /// dof_kind_ of the top u_z from top_: 2 (punch) or 0.
+    void mark_top_z();
     /// Sparsity of the condensed system, matrix and vectors.
     void setup_matrix_and_vectors();
     /// Check the local-form numbering (owned, then sorted ghosts); zero the vectors.

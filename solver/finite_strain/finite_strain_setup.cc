@@ -109,8 +109,6 @@ namespace solidanode
             fix(boundary_id::x_max, 0, 1);
             fix(boundary_id::y_max, 1, 1);
           }
-        if (top_ == TopCondition::displacement)
-          fix(boundary_id::top, 2, 2);
         if (cell_faces_[c] & (1u << boundary_id::top))
           for (unsigned int v = 0; v < 8; ++v)
             if (vertex_on_face(v, boundary_id::top))
@@ -136,6 +134,7 @@ namespace solidanode
     top_area_       = area;
     std::sort(top_z_.begin(), top_z_.end());
     top_z_.erase(std::unique(top_z_.begin(), top_z_.end()), top_z_.end());
+    mark_top_z();
     face_area_[0] = face_area_[1] = h_[1] * h_[2];
     face_area_[2] = face_area_[3] = h_[0] * h_[2];
     face_area_[4] = face_area_[5] = h_[0] * h_[1];
