@@ -132,6 +132,34 @@ namespace solidanode
       throw std::runtime_error("cannot read '" + path + "': " + problem);
   }
 
+  namespace
+  {
+    /// FNV-1a over bytes, continued over several calls.
+    struct Fnv1a64
+    {
+      std::uint64_t      h    = 14695981039346656037ULL; // offset basis
+      unsigned long long size = 0;
+
+      void add(const char *data, const std::size_t n)
+      {
+        for (std::size_t i = 0; i < n; ++i)
+          {
+            h ^= static_cast<unsigned char>(data[i]);
+            h *= 1099511628211ULL;
+          }
+        size += n;
+      }
+
+      std::string text() const
+      {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "fnv1a64:%016llx:%llu",
+                      static_cast<unsigned long long>(h), size);
+        return buf;
+      }
+    };
+  } // namespace
+
   std::string file_fingerprint(const std::string &path)
   {
     require_regular_file(path);
@@ -142,26 +170,23 @@ namespace solidanode
         const int err = errno;
         throw std::runtime_error("cannot read '" + path + "': " + os_error(err));
       }
-    std::uint64_t     h    = 14695981039346656037ULL; // FNV-1a 64 offset basis
-    unsigned long long size = 0;
+    Fnv1a64           fnv;
     std::vector<char> buffer(std::size_t(1) << 20);
     while (in)
       {
         in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-        const std::streamsize n = in.gcount();
-        for (std::streamsize i = 0; i < n; ++i)
-          {
-            h ^= static_cast<unsigned char>(buffer[i]);
-            h *= 1099511628211ULL;
-          }
-        size += static_cast<unsigned long long>(n);
+        fnv.add(buffer.data(), static_cast<std::size_t>(in.gcount()));
       }
     if (in.bad())
       throw std::runtime_error("cannot read '" + path + "': read error");
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "fnv1a64:%016llx:%llu", static_cast<unsigned long long>(h),
-                  size);
-    return buf;
+    return fnv.text();
+  }
+
+  std::string bytes_fingerprint(const std::string &bytes)
+  {
+    Fnv1a64 fnv;
+    fnv.add(bytes.data(), bytes.size());
+    return fnv.text();
   }
 
   DirectoryLock::DirectoryLock(const std::string &directory)

@@ -38,6 +38,9 @@ namespace solidanode
   /// the path if it cannot be read.
   std::string file_fingerprint(const std::string &path);
 
+  /// The same fingerprint of bytes in memory.
+  std::string bytes_fingerprint(const std::string &bytes);
+
   /**
    * An exclusive lock on a directory for as long as this object lives:
    * flock() on "<directory>/.lock" (the directory is created if needed),

@@ -324,6 +324,85 @@ namespace solidanode
         }
     }
 
+    namespace
+    {
+      /// A plain (unquoted) "<<" key: YAML's merge key.
+      bool is_merge_key(const YAML::Node &key)
+      {
+        return key.IsScalar() && key.Scalar() == "<<" && key.Tag() == "?";
+      }
+
+      /**
+       * Expand YAML merge keys in place: a mapping entry "<<: *base" (or
+       * "<<: [*a, *b]") adds every key of the merged mapping(s) that the
+       * mapping does not give itself; earlier mappings in a list win over
+       * later ones (YAML 1.1 merge key type). Recursion stops at max_depth,
+       * where validate() reports the nesting.
+       */
+      void expand_merge_keys(YAML::Node         node,
+                             const std::string &file,
+                             const std::string &path,
+                             int                depth)
+      {
+        if (depth > max_depth)
+          return;
+        if (node.IsSequence())
+          {
+            std::size_t index = 0;
+            for (YAML::Node item : node)
+              expand_merge_keys(item, file, element_path(path, index++), depth + 1);
+            return;
+          }
+        if (!node.IsMap())
+          return;
+        YAML::Node            merge;
+        bool                  has_merge = false;
+        std::set<std::string> own;
+        for (auto it = node.begin(); it != node.end(); ++it)
+          {
+            const YAML::Node key = it->first;
+            if (is_merge_key(key))
+              {
+                if (has_merge)
+                  throw InputError(format_error(file, key.Mark(), child_path(path, "<<"),
+                                                "duplicate key (one merge key '<<' per "
+                                                "mapping; merge several as '<<: [*a, *b]')"));
+                merge     = it->second;
+                has_merge = true;
+                continue;
+              }
+            if (key.IsScalar())
+              own.insert(key.Scalar());
+            expand_merge_keys(it->second, file, child_path(path, key.IsScalar() ? key.Scalar() : "?"),
+                              depth + 1);
+          }
+        if (!has_merge)
+          return;
+        std::vector<YAML::Node> sources;
+        if (merge.IsMap())
+          sources.push_back(merge);
+        else if (merge.IsSequence())
+          for (const YAML::Node item : merge)
+            sources.push_back(item);
+        else
+          sources.push_back(merge); // refused below
+        for (const YAML::Node &source : sources)
+          if (!source.IsMap())
+            throw InputError(format_error(file, source.Mark(), child_path(path, "<<"),
+                                          found(source) +
+                                            ", expected a mapping or a list of mappings to "
+                                            "merge (e.g. '<<: *defaults')"));
+        node.remove("<<");
+        for (YAML::Node source : sources)
+          {
+            expand_merge_keys(source, file, path, depth + 1);
+            for (auto it = source.begin(); it != source.end(); ++it)
+              if (it->first.IsScalar() && own.insert(it->first.Scalar()).second)
+                node[it->first.Scalar()] = it->second;
+          }
+      }
+    } // namespace
+
     /**
      * The one document in @p text (a null node for an empty file). A second
      * document or a syntax error is an InputError.
@@ -365,7 +444,9 @@ namespace solidanode
                                             "found a second YAML document ('---'), "
                                             "expected one document per file"));
             }
-          return YAML::Load(text);
+          YAML::Node root = YAML::Load(text);
+          expand_merge_keys(root, source_name, "", 0);
+          return root;
         }
       catch (const LimitExceeded &e)
         {

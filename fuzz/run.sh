@@ -4,7 +4,8 @@
 #   fuzz/run.sh BUILD_DIR [SECONDS]
 #
 # Seeds: fuzz/seeds/<reader>/, the cases in inputs/, tests/data/ and
-# tests/bad_inputs/ (case reader) and the images in tests/bad_inputs/ (vti).
+# tests/bad_inputs/ (case reader) and the images in tests/bad_inputs/ (vti);
+# small TIFF, MetaImage and CSV files in fuzz/seeds/{tiff,mhd,csv}.
 # New interesting inputs go to BUILD_DIR/corpus/<target>/, crashes to
 # BUILD_DIR/crashes/<target>-*. Exits non-zero if any target found a crash.
 set -u
@@ -19,7 +20,8 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$src/fuzz/lsan.supp:print_suppressions=0}
 
 status=0
-for target in fuzz_case_reader fuzz_vti_reader fuzz_raw_reader; do
+for target in fuzz_case_reader fuzz_vti_reader fuzz_raw_reader fuzz_tiff_reader \
+              fuzz_mhd_reader fuzz_names_csv; do
   corpus=$build/corpus/$target
   seeds=$build/seeds/$target
   mkdir -p "$corpus" "$seeds" "$build/crashes"
@@ -32,6 +34,12 @@ for target in fuzz_case_reader fuzz_vti_reader fuzz_raw_reader; do
       cp "$src"/fuzz/seeds/vti/* "$src"/tests/bad_inputs/*.vti "$seeds"/ 2>/dev/null ;;
     fuzz_raw_reader)
       cp "$src"/fuzz/seeds/raw/* "$seeds"/ 2>/dev/null ;;
+    fuzz_tiff_reader)
+      cp "$src"/fuzz/seeds/tiff/* "$seeds"/ 2>/dev/null ;;
+    fuzz_mhd_reader)
+      cp "$src"/fuzz/seeds/mhd/* "$seeds"/ 2>/dev/null ;;
+    fuzz_names_csv)
+      cp "$src"/fuzz/seeds/csv/* "$seeds"/ 2>/dev/null ;;
   esac
   echo "== $target: $seconds s"
   if ! "$build/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \

@@ -1,5 +1,6 @@
 // Plain-text pre-check of the inline ascii arrays of a .vti file, before
-// VTK reads it (see check_inline_ascii_arrays() in voxel_io_detail.h).
+// VTK reads it (see check_inline_ascii_arrays() in voxel_io_detail.h), and
+// of every array's type.
 #include <mesh/voxel_io_detail.h>
 
 #include <algorithm>
@@ -592,6 +593,18 @@ namespace solidanode
         if (!tag.malformed.empty())
           throw fail(which + ": its tag at byte " + std::to_string(tag.start) + " " +
                      tag.malformed);
+        // VTK 9.1 crashes reading the header of a file whose field-data
+        // array has a type it does not know (found by mutation testing).
+        static const char *const vtk_types[] = {"Int8",   "UInt8",   "Int16",  "UInt16",
+                                                "Int32",  "UInt32",  "Int64",  "UInt64",
+                                                "Float32", "Float64", "String", "Bit"};
+        const std::string *declared = tag.attribute("type");
+        if (declared == nullptr ||
+            std::find(std::begin(vtk_types), std::end(vtk_types), *declared) ==
+              std::end(vtk_types))
+          throw fail(which + " has type '" + (declared != nullptr ? shown(*declared) : "") +
+                     "', expected one of Int8, UInt8, Int16, UInt16, Int32, UInt32, Int64, "
+                     "UInt64, Float32, Float64, String, Bit");
         const std::string *format = tag.attribute("format");
         if (format == nullptr || *format != "ascii")
           return;

@@ -12,6 +12,7 @@
 #include <vtkFieldData.h>
 #include <vtkPolyData.h>
 #include <vtkStringArray.h>
+#include <vtkErrorCode.h>
 #include <vtkXMLPolyDataWriter.h>
 #include <vtkPoints.h>
 #include <vtkSmartPointer.h>
@@ -23,6 +24,8 @@
 #include <vtkZLibDataCompressor.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <iomanip>
 #include <sstream>
 #include <type_traits>
@@ -151,9 +154,21 @@ namespace solidanode
           }
         else
           writer->SetCompressor(nullptr);
-        if (writer->Write() != 1)
-          throw std::runtime_error("cannot write '" + path +
-                                   "': VTK XML writer failed (disk full or no permission?)");
+        // VTK reports a failed write (full disk) on stderr, with a pipeline
+        // dump; ours is the one message the user gets.
+        const int shown = vtkObject::GetGlobalWarningDisplay();
+        vtkObject::GlobalWarningDisplayOff();
+        errno           = 0;
+        const int  ok   = writer->Write();
+        const int  err  = errno;
+        const auto code = writer->GetErrorCode();
+        vtkObject::SetGlobalWarningDisplay(shown);
+        if (ok != 1 || code != vtkErrorCode::NoError)
+          throw std::runtime_error(
+            "cannot write '" + path + "': " +
+            (code == vtkErrorCode::OutOfDiskSpaceError ? std::string(std::strerror(ENOSPC)) :
+             err != 0 ? std::string(std::strerror(err)) :
+                        std::string("VTK XML writer failed (disk full or no permission?)")));
       });
     }
 

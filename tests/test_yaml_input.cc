@@ -432,6 +432,32 @@ TEST(YamlInput, RecursiveAliasIsRejected)
 }
 
 
+TEST(YamlInput, MergeKeys)
+{
+  // One material's data merged into another, with an override; merged keys
+  // are read, checked and reported like keys written out.
+  const InputNode root = load("materials:\n"
+                              "  Si: &stiff {E: 90 GPa, nu: 0.22}\n"
+                              "  Ag:\n"
+                              "    <<: *stiff\n"
+                              "    nu: 0.37\n"
+                              "  C: {<<: [{nu: 0.2}, *stiff]}\n");
+  const InputNode m = root.child("materials");
+  EXPECT_DOUBLE_EQ(m.child("Ag").quantity("E", Dimension::pressure), 90e9);
+  EXPECT_DOUBLE_EQ(m.child("Ag").quantity("nu", Dimension::dimensionless), 0.37);
+  EXPECT_DOUBLE_EQ(m.child("Si").quantity("nu", Dimension::dimensionless), 0.22);
+  EXPECT_DOUBLE_EQ(m.child("C").quantity("nu", Dimension::dimensionless), 0.2);
+  EXPECT_DOUBLE_EQ(m.child("C").quantity("E", Dimension::pressure), 90e9);
+  EXPECT_FALSE(m.child("Ag").has("<<"));
+  EXPECT_TRUE(contains(error_of([] { load("a: {<<: 3}\n"); }),
+                       "key 'a.<<': found '3', expected a mapping or a list of mappings"));
+  EXPECT_TRUE(contains(error_of([] { load("b: &x {p: 1}\na: {<<: *x, q: 2, <<: *x}\n"); }),
+                       "key 'a.<<': duplicate key"));
+  // A quoted "<<" is an ordinary key.
+  EXPECT_TRUE(load("a: {'<<': 1}\n").child("a").has("<<"));
+}
+
+
 TEST(YamlInput, LoadFile)
 {
   const std::string path =

@@ -123,4 +123,74 @@ namespace solidanode
       throw CollectiveError("cannot restart: " + role_text(current.begin()->first) + " '" +
                             current.begin()->second->file + "' was not an input" + where);
   }
+  namespace
+  {
+    /// The content of a YAML/JSON node as text that does not depend on
+    /// layout: keys in their order, scalars as written.
+    void append_canonical(const YAML::Node &node, std::string &out)
+    {
+      if (node.IsMap())
+        {
+          out += '{';
+          for (const auto &kv : node)
+            {
+              append_canonical(kv.first, out);
+              out += ':';
+              append_canonical(kv.second, out);
+              out += ',';
+            }
+          out += '}';
+        }
+      else if (node.IsSequence())
+        {
+          out += '[';
+          for (const auto &item : node)
+            {
+              append_canonical(item, out);
+              out += ',';
+            }
+          out += ']';
+        }
+      else if (node.IsScalar())
+        out += std::to_string(node.Scalar().size()) + '"' + node.Scalar();
+      else
+        out += '~';
+    }
+
+    std::string content_seal(const YAML::Node &state)
+    {
+      std::string text;
+      for (const auto &kv : state)
+        if (kv.first.Scalar() != "seal")
+          {
+            append_canonical(kv.first, text);
+            text += ':';
+            append_canonical(kv.second, text);
+            text += ',';
+          }
+      return bytes_fingerprint(text);
+    }
+  } // namespace
+
+  void seal_checkpoint(Json &state)
+  {
+    // The seal is taken over the text as it will be read back.
+    state["seal"] = content_seal(YAML::Load(state.dump()));
+  }
+
+  void check_checkpoint_seal(const YAML::Node &state, const std::string &file)
+  {
+    const std::string expected = state.IsMap() && state["seal"] && state["seal"].IsScalar() ?
+                                   state["seal"].Scalar() :
+                                   std::string();
+    if (expected.empty())
+      throw CollectiveError("cannot restart: checkpoint '" + file +
+                            "' has no seal (it was not written by this version of solidanode, "
+                            "or it was edited); start afresh with --overwrite");
+    if (content_seal(state) != expected)
+      throw CollectiveError("cannot restart: checkpoint '" + file +
+                            "' was changed or damaged after it was written (its content does "
+                            "not match its seal " +
+                            expected + "); restore it, or start afresh with --overwrite");
+  }
 } // namespace solidanode

@@ -36,4 +36,14 @@ namespace solidanode
   /// A checkpoint without "inputs" (written before fingerprints) is accepted.
   void check_fingerprints(const YAML::Node &saved, const std::vector<InputFingerprint> &now,
                           const std::string &directory);
+
+  /// Add "seal": a fingerprint of the content of @p state (keys and scalar
+  /// values as written, whitespace aside), as the last member. Call last,
+  /// just before writing a checkpoint.
+  void seal_checkpoint(Json &state);
+
+  /// CollectiveError "cannot restart: checkpoint 'F' was changed or damaged
+  /// after it was written ..." unless @p state (read from @p file) carries
+  /// the seal of its content. Call with the same text on every rank.
+  void check_checkpoint_seal(const YAML::Node &state, const std::string &file);
 } // namespace solidanode

@@ -210,6 +210,18 @@ namespace solidanode
       phase_names_.push_back(std::to_string(label) + "=" + name);
   }
 
+  namespace
+  {
+    /// "pieces/<kind>_<base>_r<rank>.<ext>": one rank's piece of an output.
+    std::string piece_file(const char *kind, const std::string &base, const unsigned int rank,
+                           const char *ext)
+    {
+      char name[128];
+      std::snprintf(name, sizeof name, "pieces/%s_%s_r%05u.%s", kind, base.c_str(), rank, ext);
+      return name;
+    }
+  } // namespace
+
   void OutputSeries::write(const std::string &base, double physical_time,
                            const UnstructuredPiece &piece, const PolygonPiece *interfaces)
   {
@@ -221,13 +233,10 @@ namespace solidanode
     std::sort(previous.begin(), previous.end());
     const double time = distinct_output_time(physical_time, previous);
     const unsigned int rank    = dealii::Utilities::MPI::this_mpi_process(comm_);
-    const unsigned int n_ranks = dealii::Utilities::MPI::n_mpi_processes(comm_);
     const fs::path     out(directory_);
     const VtkOptions   vtk_options{spec_.compress, phase_names_, spec_.float32};
     auto piece_name = [&](const char *kind, unsigned int r, const char *ext) {
-      char name[128];
-      std::snprintf(name, sizeof name, "pieces/%s_%s_r%05u.%s", kind, base.c_str(), r, ext);
-      return std::string(name);
+      return piece_file(kind, base, r, ext);
     };
     if (spec_.xdmf)
       {
@@ -244,14 +253,28 @@ namespace solidanode
           write_xdmf((out / "solution.xmf").string(), xdmf_steps_);
       }
     const bool with_interfaces = interfaces != nullptr && spec_.interfaces;
-    if (spec_.vtk)
-      write_vtu(piece, (out / piece_name("solution", rank, "vtu")).string(), vtk_options);
-    if (with_interfaces)
-      write_vtp(*interfaces, (out / piece_name("interfaces", rank, "vtp")).string(),
-                vtk_options);
-    MPI_Barrier(comm_); // all pieces exist before the index files
-    if (rank != 0)
-      return;
+    // All pieces exist before the index files; a piece that cannot be
+    // written (full disk) ends the run on every rank.
+    on_every_rank_or_throw(comm_, [&] {
+      if (spec_.vtk)
+        write_vtu(piece, (out / piece_name("solution", rank, "vtu")).string(), vtk_options);
+      if (with_interfaces)
+        write_vtp(*interfaces, (out / piece_name("interfaces", rank, "vtp")).string(),
+                  vtk_options);
+    });
+    on_root_or_throw(comm_, [&] { write_index_files(base, time, piece, interfaces); });
+  }
+
+  void OutputSeries::write_index_files(const std::string &base, const double time,
+                                       const UnstructuredPiece &piece,
+                                       const PolygonPiece      *interfaces)
+  {
+    const fs::path     out(directory_);
+    const unsigned int n_ranks         = dealii::Utilities::MPI::n_mpi_processes(comm_);
+    const bool         with_interfaces = interfaces != nullptr && spec_.interfaces;
+    auto piece_name = [&](const char *kind, unsigned int r, const char *ext) {
+      return piece_file(kind, base, r, ext);
+    };
     std::vector<std::string> pieces, ipieces;
     for (unsigned int r = 0; r < n_ranks; ++r)
       {
@@ -398,14 +421,14 @@ namespace solidanode
 
   void RunContext::write_record(const Json &record)
   {
-    if (!root)
-      return;
-    atomic_write_text((out / "run.json").string(), record.dump());
-    if (overwritten_pending_)
-      {
-        drop_overwritten(out.string());
-        overwritten_pending_ = false;
-      }
+    on_root_or_throw(comm, [&] {
+      atomic_write_text((out / "run.json").string(), record.dump());
+      if (overwritten_pending_)
+        {
+          drop_overwritten(out.string());
+          overwritten_pending_ = false;
+        }
+    });
   }
 
   void RunContext::finish(Json &record, const bool stopped, const unsigned int increments_run)

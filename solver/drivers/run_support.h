@@ -34,6 +34,21 @@
 
 namespace solidanode
 {
+  /// Run @p f; the message of what it threw ("" if nothing).
+  template <typename F>
+  std::string error_of_call(F &&f)
+  {
+    try
+      {
+        f();
+      }
+    catch (const std::exception &e)
+      {
+        return *e.what() != '\0' ? e.what() : "unknown error";
+      }
+    return "";
+  }
+
   /// Run @p f on rank 0; if it throws, every rank throws the same message
   /// (as CollectiveError).
   template <typename F>
@@ -41,21 +56,25 @@ namespace solidanode
   {
     std::string error;
     if (dealii::Utilities::MPI::this_mpi_process(comm) == 0)
-      {
-        try
-          {
-            f();
-          }
-        catch (const std::exception &e)
-          {
-            error = e.what();
-            if (error.empty())
-              error = "unknown error";
-          }
-      }
+      error = error_of_call(f);
     error = dealii::Utilities::MPI::broadcast(comm, error, 0);
     if (!error.empty())
       throw CollectiveError(error);
+  }
+
+  /// Run @p f on every rank; if it throws on any rank, every rank throws
+  /// the message of the lowest such rank (as CollectiveError). Also a
+  /// synchronisation point, like a barrier.
+  template <typename F>
+  void on_every_rank_or_throw(MPI_Comm comm, F &&f)
+  {
+    const std::string  error = error_of_call(f);
+    const unsigned int n     = dealii::Utilities::MPI::n_mpi_processes(comm);
+    const unsigned int first = dealii::Utilities::MPI::min(
+      error.empty() ? n : dealii::Utilities::MPI::this_mpi_process(comm), comm);
+    if (first == n)
+      return;
+    throw CollectiveError(dealii::Utilities::MPI::broadcast(comm, error, first));
   }
 
   /// "0.1.0" and the git hash at configure time. Only run_support.cc is
@@ -135,6 +154,10 @@ namespace solidanode
     void from_yaml(const YAML::Node &state);
 
   private:
+    /// Rank 0: the .pvtu/.pvtp index of one output and the .pvd series.
+    void write_index_files(const std::string &base, double time,
+                           const UnstructuredPiece &piece, const PolygonPiece *interfaces);
+
     std::string                                  directory_;
     OutputSpec                                   spec_;
     MPI_Comm                                     comm_;

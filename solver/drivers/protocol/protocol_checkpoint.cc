@@ -1,6 +1,7 @@
 #include <solver/drivers/protocol/protocol_checkpoint.h>
 
 #include <base/file_utils.h>
+#include <solver/drivers/input_fingerprints.h>
 
 #include <cstdio>
 #include <cstring>
@@ -37,6 +38,7 @@ namespace solidanode
   void ProtocolCheckpoint::write(const ProtocolState &st, const ProtocolRecorder &recorder)
   {
     ++generation_;
+    std::vector<std::string> cell_seals; // rank 0: every rank's file
     {
       std::string bytes;
       for (const auto &cell : model_.tria.active_cell_iterators())
@@ -52,18 +54,29 @@ namespace solidanode
             bytes.append(reinterpret_cast<const char *>(m.data()), nm * sizeof(double));
             bytes.append(reinterpret_cast<const char *>(t.data()), nt * sizeof(double));
           }
-      atomic_write_text(cell_file(generation_, ctx_.rank), bytes);
+      // A file that cannot be written (full disk) ends the run on every
+      // rank; the previous generation stays the one checkpoint.json names.
+      on_every_rank_or_throw(ctx_.comm,
+                             [&] { atomic_write_text(cell_file(generation_, ctx_.rank), bytes); });
+      cell_seals = Utilities::MPI::gather(ctx_.comm, bytes_fingerprint(bytes), 0);
     }
-    MPI_Barrier(ctx_.comm);
-    if (!ctx_.root)
-      return;
+    on_root_or_throw(ctx_.comm, [&] { write_state(st, recorder, cell_seals); });
+  }
+
+  void ProtocolCheckpoint::write_state(const ProtocolState &st, const ProtocolRecorder &recorder,
+                                       const std::vector<std::string> &cell_seals)
+  {
     Json state          = Json::object();
     state["case_hash"]  = ctx_.case_hash;
     state["inputs"]     = fingerprints_json(ctx_.inputs);
     state["generation"] = generation_;
     state["ranks"]      = ctx_.n_ranks;
+    state["cell_files"] = Json::array();
+    for (const auto &seal : cell_seals)
+      state["cell_files"].push_back(seal);
     st.to_json(state);
     recorder.series.to_json(state);
+    seal_checkpoint(state);
     atomic_write_text(ctx_.checkpoint_file, state.dump());
     // Older generations are now unreferenced.
     for (const auto &entry : fs::directory_iterator(ctx_.out))
@@ -75,7 +88,8 @@ namespace solidanode
       }
   }
 
-  std::size_t ProtocolCheckpoint::read_cells(const unsigned int saved_ranks, std::string &error)
+  std::size_t ProtocolCheckpoint::read_cells(const std::vector<std::string> &seals,
+                                             std::string                    &error)
   {
     // Every rank reads every state file and keeps its own cells.
     std::unordered_map<unsigned long long, Triangulation<3>::active_cell_iterator> mine;
@@ -83,11 +97,18 @@ namespace solidanode
       if (cell->is_locally_owned())
         mine.emplace(voxel_key(cell), cell);
     std::size_t restored = 0;
-    for (unsigned int r = 0; r < saved_ranks && error.empty(); ++r)
+    for (unsigned int r = 0; r < seals.size() && error.empty(); ++r)
       {
         const std::string file  = cell_file(generation_, r);
         const std::string name  = fs::path(file).filename().string();
         const std::string bytes = read_text(file);
+        if (bytes_fingerprint(bytes) != seals[r])
+          {
+            error = "cannot restart: '" + file +
+                    "' was changed or damaged after the checkpoint was written (expected " +
+                    seals[r] + ", found " + bytes_fingerprint(bytes) + ")";
+            break;
+          }
         std::size_t       pos   = 0;
         auto              take  = [&](void *dst, std::size_t n) {
           if (pos + n > bytes.size())
@@ -128,17 +149,22 @@ namespace solidanode
     std::string    text;
     on_root_or_throw(comm, [&] { text = read_text(ctx_.checkpoint_file); });
     text                     = Utilities::MPI::broadcast(comm, text, 0);
-    unsigned int saved_ranks = 0;
+    std::vector<std::string> seals; // of every rank's cell file
     try
       {
         const YAML::Node s = YAML::Load(text);
+        check_checkpoint_seal(s, ctx_.checkpoint_file);
         if (s["case_hash"].as<std::string>() != ctx_.case_hash)
           throw CollectiveError("cannot restart: the case file " + model_.config.file +
                                 " changed since the checkpoint in " +
                                 ctx_.result.output_directory);
         check_fingerprints(s["inputs"], ctx_.inputs, ctx_.result.output_directory);
         generation_ = s["generation"].as<unsigned int>();
-        saved_ranks = s["ranks"].as<unsigned int>();
+        seals       = s["cell_files"].as<std::vector<std::string>>();
+        if (seals.size() != s["ranks"].as<unsigned int>())
+          throw CollectiveError("cannot restart: checkpoint '" + ctx_.checkpoint_file +
+                                "' lists " + std::to_string(seals.size()) +
+                                " cell files for " + s["ranks"].as<std::string>() + " ranks");
         st.from_yaml(s);
         recorder.series.from_yaml(s);
       }
@@ -148,7 +174,7 @@ namespace solidanode
                               "' is unreadable: " + e.what());
       }
     std::string       error;
-    const std::size_t restored = read_cells(saved_ranks, error);
+    const std::size_t restored = read_cells(seals, error);
     if (Utilities::MPI::sum(error.empty() ? 0u : 1u, comm) > 0)
       throw CollectiveError(error.empty() ? "cannot restart: a checkpoint file is corrupt" :
                                             error);

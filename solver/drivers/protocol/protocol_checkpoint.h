@@ -11,6 +11,9 @@
 #include <solver/drivers/protocol/protocol_state.h>
 #include <solver/drivers/run_support.h>
 
+#include <string>
+#include <vector>
+
 namespace solidanode
 {
   class ProtocolCheckpoint
@@ -29,9 +32,14 @@ namespace solidanode
   private:
     unsigned long long voxel_key(const dealii::Triangulation<3>::cell_iterator &cell) const;
     std::string        cell_file(unsigned int generation, unsigned int rank) const;
-    /// This rank's cells out of every rank's file of the generation; returns
+    /// This rank's cells out of every rank's file of the generation (each
+    /// checked against its seal, the fingerprint written with it); returns
     /// the number restored, or sets @p error.
-    std::size_t read_cells(unsigned int saved_ranks, std::string &error);
+    std::size_t read_cells(const std::vector<std::string> &seals, std::string &error);
+    /// Rank 0: checkpoint.json of the current generation (naming every
+    /// rank's cell file by its seal); then the older generations go.
+    void write_state(const ProtocolState &st, const ProtocolRecorder &recorder,
+                     const std::vector<std::string> &cell_seals);
 
     ProtocolModel &model_;
     RunContext    &ctx_;

@@ -425,8 +425,7 @@ namespace solidanode
       if (r.write_fields)
         write_fields(st, stress, det_f, eps_p,
                      model_.config.output.interfaces ? &interface_piece : nullptr);
-      if (ctx_.root)
-        summary.write(ctx_.result.summary_file);
+      on_root_or_throw(ctx_.comm, [&] { summary.write(ctx_.result.summary_file); });
     });
 
     char line[512];

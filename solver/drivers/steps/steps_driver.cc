@@ -225,20 +225,21 @@ namespace solidanode
 
   void StepsDriver::write_checkpoint(const unsigned int increment)
   {
-    if (!ctx_.root)
-      return;
-    Json state           = Json::object();
-    state["increment"]   = increment;
-    state["case_hash"]   = ctx_.case_hash;
-    state["inputs"]      = fingerprints_json(ctx_.inputs);
-    state["top"]         = top_;
-    state["eigenstrain"] = Json::object();
-    for (const auto &[phase, v] : eig_)
-      state["eigenstrain"][phase] = v;
-    series_.to_json(state);
-    // The small-strain model is path independent: the load position and
-    // the lists of outputs are the whole state.
-    atomic_write_text(ctx_.checkpoint_file, state.dump());
+    on_root_or_throw(ctx_.comm, [&] {
+      Json state           = Json::object();
+      state["increment"]   = increment;
+      state["case_hash"]   = ctx_.case_hash;
+      state["inputs"]      = fingerprints_json(ctx_.inputs);
+      state["top"]         = top_;
+      state["eigenstrain"] = Json::object();
+      for (const auto &[phase, v] : eig_)
+        state["eigenstrain"][phase] = v;
+      series_.to_json(state);
+      // The small-strain model is path independent: the load position and
+      // the lists of outputs are the whole state.
+      seal_checkpoint(state);
+      atomic_write_text(ctx_.checkpoint_file, state.dump());
+    });
   }
 
   void StepsDriver::restore_checkpoint()
@@ -249,6 +250,7 @@ namespace solidanode
     try
       {
         const YAML::Node state = YAML::Load(text);
+        check_checkpoint_seal(state, ctx_.checkpoint_file);
         if (state["case_hash"].as<std::string>() != ctx_.case_hash)
           throw CollectiveError("cannot restart: the case file " + config_.file +
                                 " changed since the checkpoint in " +

@@ -236,8 +236,7 @@ namespace solidanode
         }
       if (config_.output.profiles && write_vtk)
         write_profiles(base, solved, interfaces);
-      if (ctx_.root)
-        summary_.write(ctx_.result.summary_file);
+      on_root_or_throw(ctx_.comm, [&] { summary_.write(ctx_.result.summary_file); });
     });
 
     ++run_count_;
