@@ -12,6 +12,8 @@ packages=(
   # postprocess/render.py (VTK off-screen rendering into xvfb; python3-vtk9
   # installs next to libvtk9-dev, unlike python3-paraview)
   python3-vtk9 python3-numpy xvfb xauth
+  # reading XDMF output from Python (postprocess/read_xdmf.py)
+  python3-h5py
   # summary plots (postprocess/plot_summary.py)
   python3-matplotlib
 )
