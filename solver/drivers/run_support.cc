@@ -55,19 +55,6 @@ namespace solidanode
     return std::string((std::istreambuf_iterator<char>(in)), {});
   }
 
-  std::string content_hash(const std::string &text)
-  {
-    std::uint64_t h = 1469598103934665603ULL;
-    for (const unsigned char c : text)
-      {
-        h ^= c;
-        h *= 1099511628211ULL;
-      }
-    char buf[20];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-    return buf;
-  }
-
   std::string utc_now()
   {
     const std::time_t t = std::time(nullptr);
@@ -368,7 +355,7 @@ namespace solidanode
     , result(initial_result(config, options_))
     , out(result.output_directory)
     , checkpoint_file((out / "checkpoint.json").string())
-    , case_hash(content_hash(config.overridden_text.empty() ? read_text(config.file) :
+    , case_hash(bytes_fingerprint(config.overridden_text.empty() ? read_text(config.file) :
                                                               config.overridden_text))
     , inputs(input_fingerprints(config, comm_))
     , lock_(lock_output_directory(result.output_directory, comm_))

@@ -85,8 +85,6 @@ namespace solidanode
   std::string solidanode_banner();
 
   std::string read_text(const std::string &path);
-  /// FNV-1a hash of a text (the case file), to refuse restarts of a changed case.
-  std::string content_hash(const std::string &text);
   std::string utc_now();
   std::string format_seconds(double s);
 
@@ -206,7 +204,7 @@ namespace solidanode
     RunResult             result;          ///< directory and file names filled in
     std::filesystem::path out;             ///< the output directory
     std::string           checkpoint_file; ///< out/checkpoint.json
-    std::string           case_hash;       ///< of the case file's bytes
+    std::string           case_hash;       ///< bytes_fingerprint() of the case text as run
     /// Every input file and its fingerprint (run.json, checkpoints).
     std::vector<InputFingerprint> inputs;
 
