@@ -382,7 +382,7 @@ namespace solidanode
         if (merge.IsMap())
           sources.push_back(merge);
         else if (merge.IsSequence())
-          for (const YAML::Node item : merge)
+          for (const YAML::Node &item : merge)
             sources.push_back(item);
         else
           sources.push_back(merge); // refused below

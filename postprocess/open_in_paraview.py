@@ -69,13 +69,13 @@ class PlanError(Exception):
 def _vtk():
     try:
         from vtkmodules.vtkIOXML import (vtkXMLPUnstructuredGridReader, vtkXMLPPolyDataReader,
-                                         vtkXMLImageDataReader)
+                                         vtkXMLImageDataReader, vtkXMLPImageDataReader)
         from vtkmodules.util.numpy_support import vtk_to_numpy
     except ImportError as e:
         raise PlanError(f"{e}; the plan needs VTK's Python modules (Debian's python3-vtk9, "
                         "run with /usr/bin/python3, or pvpython)")
     return vtkXMLPUnstructuredGridReader, vtkXMLPPolyDataReader, vtkXMLImageDataReader, \
-        vtk_to_numpy
+        vtkXMLPImageDataReader, vtk_to_numpy
 
 
 def read_pvd(path):
@@ -139,12 +139,14 @@ def _time_unit(directory):
 
 def read_volume(source):
     """times, the last time's cell arrays, bounds and phase names."""
-    pu_reader, _, image_reader, vtk_to_numpy = _vtk()
+    pu_reader, _, image_reader, pimage_reader, vtk_to_numpy = _vtk()
     directory = os.path.dirname(source)
     if source.endswith(".pvd"):
         entries = read_pvd(source)
         time, text, last_file = entries[-1]
-        data = _read_vtk_file(last_file, pu_reader)
+        # .pvtu pieces, or image data (output.format: image)
+        data = _read_vtk_file(last_file,
+                              pimage_reader if last_file.endswith(".pvti") else pu_reader)
         arrays = _arrays(data, vtk_to_numpy)
         bounds = list(data.GetBounds())
         names = _phase_names_of(data)
@@ -181,7 +183,7 @@ def read_interfaces(directory, time):
     ipvd = os.path.join(directory, "interfaces.pvd")
     if not os.path.isfile(ipvd):
         return None
-    _, pp_reader, _, vtk_to_numpy = _vtk()
+    _, pp_reader, _, _, vtk_to_numpy = _vtk()
     entries = read_pvd(ipvd)
     t, text, path = min(entries, key=lambda e: abs(e[0] - time))
     data = _read_vtk_file(path, pp_reader)

@@ -88,7 +88,8 @@ def pick(entries, time, label):
 
 def read_dataset(path):
     readers = {".pvtu": vtk.vtkXMLPUnstructuredGridReader, ".vtu": vtk.vtkXMLUnstructuredGridReader,
-               ".pvtp": vtk.vtkXMLPPolyDataReader, ".vtp": vtk.vtkXMLPolyDataReader}
+               ".pvtp": vtk.vtkXMLPPolyDataReader, ".vtp": vtk.vtkXMLPolyDataReader,
+               ".pvti": vtk.vtkXMLPImageDataReader, ".vti": vtk.vtkXMLImageDataReader}
     ext = os.path.splitext(path)[1]
     if ext not in readers or not os.path.isfile(path):
         fail(f"'{path}': no such VTK file")

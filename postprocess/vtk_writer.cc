@@ -10,6 +10,7 @@
 #include <vtkNew.h>
 #include <vtkPointData.h>
 #include <vtkFieldData.h>
+#include <vtkImageData.h>
 #include <vtkPolyData.h>
 #include <vtkStringArray.h>
 #include <vtkErrorCode.h>
@@ -20,6 +21,7 @@
 #include <vtkUnstructuredGrid.h>
 #include <vtkVersion.h>
 #include <vtkXMLUnstructuredGridWriter.h>
+#include <vtkXMLImageDataWriter.h>
 #include <vtkXMLWriter.h>
 #include <vtkZLibDataCompressor.h>
 
@@ -188,10 +190,56 @@ namespace solidanode
     }
   } // namespace
 
-  void write_parallel_header(const std::string &path, const std::string &kind,
-                             const std::vector<std::string> &piece_files,
-                             const std::vector<DataArray> &point_data,
-                             const std::vector<DataArray> &cell_data, bool float32_points);
+  namespace
+  {
+    /// What a parallel index file (.pvtu, .pvtp, .pvti) says besides its
+    /// arrays: attributes of the kind element and of each piece, and the
+    /// point coordinates' type (none for image data).
+    struct ParallelLayout
+    {
+      std::string              kind, kind_attributes;
+      std::vector<std::string> piece_attributes;
+      const char              *points_type = nullptr;
+    };
+
+    void write_parallel_header(const std::string &path, const ParallelLayout &layout,
+                               const std::vector<std::string> &piece_files,
+                               const std::vector<DataArray> &point_data,
+                               const std::vector<DataArray> &cell_data);
+
+    const char *points_type(bool float32) { return float32 ? "Float32" : "Float64"; }
+
+    std::string extent_text(const std::array<long, 6> &e)
+    {
+      std::ostringstream x;
+      for (unsigned int i = 0; i < 6; ++i)
+        x << (i ? " " : "") << e[i];
+      return x.str();
+    }
+
+    std::string triple_text(const std::array<double, 3> &v)
+    {
+      std::ostringstream x;
+      x << std::setprecision(17) << v[0] << ' ' << v[1] << ' ' << v[2];
+      return x.str();
+    }
+  } // namespace
+
+  std::size_t ImagePiece::n_points() const
+  {
+    std::size_t n = 1;
+    for (unsigned int d = 0; d < 3; ++d)
+      n *= static_cast<std::size_t>(std::max(0L, extent[2 * d + 1] - extent[2 * d] + 1));
+    return n;
+  }
+
+  std::size_t ImagePiece::n_cells() const
+  {
+    std::size_t n = 1;
+    for (unsigned int d = 0; d < 3; ++d)
+      n *= static_cast<std::size_t>(std::max(0L, extent[2 * d + 1] - extent[2 * d]));
+    return n;
+  }
 
   void write_vtu(const UnstructuredPiece &piece, const std::string &path,
                  const VtkOptions &options)
@@ -234,46 +282,88 @@ namespace solidanode
                   const std::vector<std::string> &piece_files,
                   const PolygonPiece &layout, bool float32_points)
   {
-    write_parallel_header(path, "PPolyData", piece_files, {}, layout.cell_data, float32_points);
+    write_parallel_header(path, {"PPolyData", "", {}, points_type(float32_points)}, piece_files,
+                          {}, layout.cell_data);
   }
 
   void write_pvtu(const std::string &path,
                   const std::vector<std::string> &piece_files,
                   const UnstructuredPiece &layout, bool float32_points)
   {
-    write_parallel_header(path, "PUnstructuredGrid", piece_files,
-                          layout.point_data, layout.cell_data, float32_points);
+    write_parallel_header(path, {"PUnstructuredGrid", "", {}, points_type(float32_points)},
+                          piece_files, layout.point_data, layout.cell_data);
   }
 
-  void write_parallel_header(const std::string &path, const std::string &kind,
-                             const std::vector<std::string> &piece_files,
-                             const std::vector<DataArray> &point_data,
-                             const std::vector<DataArray> &cell_data, bool float32_points)
+  void write_vti(const ImagePiece &piece, const std::string &path, const VtkOptions &options)
   {
-    std::ostringstream x;
-    x << "<?xml version=\"1.0\"?>\n"
-      << "<VTKFile type=\"" << kind << "\" version=\"1.0\" "
-         "byte_order=\"LittleEndian\" header_type=\"UInt64\">\n"
-      << "  <" << kind << " GhostLevel=\"0\">\n";
-    auto arrays = [&](const char *tag, const std::vector<DataArray> &list) {
-      x << "    <" << tag << ">\n";
-      for (const auto &a : list)
-        x << "      <PDataArray type=\"" << vtk_type_name(a.type) << "\" Name=\""
-          << xml_escape(a.name) << "\" NumberOfComponents=\"" << a.n_components
-          << "\"/>\n";
-      x << "    </" << tag << ">\n";
-    };
-    arrays("PPointData", point_data);
-    arrays("PCellData", cell_data);
-    x << "    <PPoints>\n"
-      << "      <PDataArray type=\"" << (float32_points ? "Float32" : "Float64")
-      << "\" Name=\"Points\" NumberOfComponents=\"3\"/>\n"
-      << "    </PPoints>\n";
-    for (const auto &f : piece_files)
-      x << "    <Piece Source=\"" << xml_escape(f) << "\"/>\n";
-    x << "  </" << kind << ">\n</VTKFile>\n";
-    atomic_write_text(path, x.str());
+    vtkNew<vtkImageData> image;
+    const auto &e = piece.extent;
+    image->SetExtent(static_cast<int>(e[0]), static_cast<int>(e[1]), static_cast<int>(e[2]),
+                     static_cast<int>(e[3]), static_cast<int>(e[4]), static_cast<int>(e[5]));
+    image->SetOrigin(piece.origin.data());
+    image->SetSpacing(piece.spacing.data());
+    for (const auto &a : piece.point_data)
+      image->GetPointData()->AddArray(to_vtk(a, piece.n_points(), path));
+    for (const auto &a : piece.cell_data)
+      image->GetCellData()->AddArray(to_vtk(a, piece.n_cells(), path));
+    add_phase_names(image, options);
+
+    vtkNew<vtkXMLImageDataWriter> writer;
+    writer->SetInputData(image);
+    write_xml(writer, path, options, 0);
   }
+
+  void write_pvti(const std::string &path, const std::vector<std::string> &piece_files,
+                  const std::vector<std::array<long, 6>> &piece_extents,
+                  const ImagePiece &layout)
+  {
+    ParallelLayout p{"PImageData",
+                     "WholeExtent=\"" + extent_text(layout.whole_extent) + "\" Origin=\"" +
+                       triple_text(layout.origin) + "\" Spacing=\"" +
+                       triple_text(layout.spacing) + "\" ",
+                     {},
+                     nullptr};
+    for (const auto &extent : piece_extents)
+      p.piece_attributes.push_back("Extent=\"" + extent_text(extent) + "\" ");
+    write_parallel_header(path, p, piece_files, layout.point_data, layout.cell_data);
+  }
+
+  namespace
+  {
+    void write_parallel_header(const std::string &path, const ParallelLayout &layout,
+                               const std::vector<std::string> &piece_files,
+                               const std::vector<DataArray> &point_data,
+                               const std::vector<DataArray> &cell_data)
+    {
+      const std::string &kind = layout.kind;
+      std::ostringstream x;
+      x << "<?xml version=\"1.0\"?>\n"
+        << "<VTKFile type=\"" << kind << "\" version=\"1.0\" "
+           "byte_order=\"LittleEndian\" header_type=\"UInt64\">\n"
+        << "  <" << kind << " " << layout.kind_attributes << "GhostLevel=\"0\">\n";
+      auto arrays = [&](const char *tag, const std::vector<DataArray> &list) {
+        x << "    <" << tag << ">\n";
+        for (const auto &a : list)
+          x << "      <PDataArray type=\"" << vtk_type_name(a.type) << "\" Name=\""
+            << xml_escape(a.name) << "\" NumberOfComponents=\"" << a.n_components
+            << "\"/>\n";
+        x << "    </" << tag << ">\n";
+      };
+      arrays("PPointData", point_data);
+      arrays("PCellData", cell_data);
+      if (layout.points_type != nullptr)
+        x << "    <PPoints>\n"
+          << "      <PDataArray type=\"" << layout.points_type
+          << "\" Name=\"Points\" NumberOfComponents=\"3\"/>\n"
+          << "    </PPoints>\n";
+      for (std::size_t i = 0; i < piece_files.size(); ++i)
+        x << "    <Piece "
+          << (i < layout.piece_attributes.size() ? layout.piece_attributes[i] : std::string())
+          << "Source=\"" << xml_escape(piece_files[i]) << "\"/>\n";
+      x << "  </" << kind << ">\n</VTKFile>\n";
+      atomic_write_text(path, x.str());
+    }
+  } // namespace
 
   std::string vtk_version()
   {

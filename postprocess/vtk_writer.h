@@ -5,6 +5,7 @@
 // All files are written atomically.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -52,6 +53,22 @@ namespace solidanode
     std::size_t n_cells() const { return quads.size() / 4; }
   };
 
+  /// A box of a regular grid (vtkImageData): grid points (i, j, k) at
+  /// origin + (i, j, k) * spacing, cells between them. Arrays are ordered
+  /// x fastest, then y, then z, over the piece's extent.
+  struct ImagePiece
+  {
+    std::array<double, 3> origin{}, spacing{};
+    /// Point index ranges of the whole grid and of this piece, inclusive:
+    /// x0 x1 y0 y1 z0 z1 (cells: x0 .. x1-1, ...).
+    std::array<long, 6>    whole_extent{}, extent{};
+    std::vector<DataArray> point_data;
+    std::vector<DataArray> cell_data;
+
+    std::size_t n_points() const;
+    std::size_t n_cells() const;
+  };
+
   struct VtkOptions
   {
     bool compress = true; ///< zlib-compressed binary appended data
@@ -71,6 +88,16 @@ namespace solidanode
   /// Write one polygon piece as .vtp (atomic).
   void write_vtp(const PolygonPiece &piece, const std::string &path,
                  const VtkOptions &options = {});
+
+  /// Write one image piece as .vti (atomic); its extent is the piece's.
+  void write_vti(const ImagePiece &piece, const std::string &path,
+                 const VtkOptions &options = {});
+
+  /// Write a .pvti over @p piece_files (relative to the .pvti) with their
+  /// extents; grid and arrays as in @p layout (values are ignored).
+  void write_pvti(const std::string &path, const std::vector<std::string> &piece_files,
+                  const std::vector<std::array<long, 6>> &piece_extents,
+                  const ImagePiece &layout);
 
   /// Write a .pvtp that references @p piece_files and declares the cell
   /// arrays of @p layout; @p float32_points as VtkOptions::float32_points

@@ -1,5 +1,6 @@
 #include <base/file_utils.h>
 #include <mesh/voxel_mesh.h>
+#include <postprocess/image_output.h>
 #include <postprocess/porosity.h>
 #include <solver/drivers/run_support.h>
 
@@ -240,16 +241,47 @@ namespace solidanode
           write_xdmf((out / "solution.xmf").string(), xdmf_steps_);
       }
     const bool with_interfaces = interfaces != nullptr && spec_.interfaces;
+    ImagePiece slab;
+    if (spec_.image)
+      slab = image_slab(piece, image_grid_of(piece, comm_), comm_);
     // All pieces exist before the index files; a piece that cannot be
     // written (full disk) ends the run on every rank.
     on_every_rank_or_throw(comm_, [&] {
       if (spec_.vtk)
         write_vtu(piece, (out / piece_name("solution", rank, "vtu")).string(), vtk_options);
+      if (spec_.image && slab.n_cells() > 0)
+        write_vti(slab, (out / piece_name("solution", rank, "vti")).string(), vtk_options);
       if (with_interfaces)
         write_vtp(*interfaces, (out / piece_name("interfaces", rank, "vtp")).string(),
                   vtk_options);
     });
-    on_root_or_throw(comm_, [&] { write_index_files(base, time, piece, interfaces); });
+    on_root_or_throw(comm_, [&] {
+      write_index_files(base, time, piece, interfaces);
+      if (spec_.image)
+        write_image_index(base, time, slab);
+    });
+  }
+
+  void OutputSeries::write_image_index(const std::string &base, const double time,
+                                       const ImagePiece &layout)
+  {
+    const unsigned int n_ranks = dealii::Utilities::MPI::n_mpi_processes(comm_);
+    const ImageGrid    grid{layout.origin, layout.spacing,
+                            {{static_cast<unsigned long>(layout.whole_extent[1]),
+                              static_cast<unsigned long>(layout.whole_extent[3]),
+                              static_cast<unsigned long>(layout.whole_extent[5])}}};
+    std::vector<std::string>         pieces;
+    std::vector<std::array<long, 6>> extents;
+    for (unsigned int r = 0; r < n_ranks; ++r)
+      if (const auto e = slab_extent(grid, r, n_ranks); e[5] > e[4])
+        {
+          pieces.push_back(piece_file("solution", base, r, "vti"));
+          extents.push_back(e);
+        }
+    const std::string pvti = "solution_" + base + ".pvti";
+    write_pvti((fs::path(directory_) / pvti).string(), pieces, extents, layout);
+    pvd_.emplace_back(time, pvti);
+    write_pvd((fs::path(directory_) / "solution.pvd").string(), pvd_);
   }
 
   void OutputSeries::write_index_files(const std::string &base, const double time,

@@ -155,6 +155,8 @@ namespace solidanode
     /// Rank 0: the .pvtu/.pvtp index of one output and the .pvd series.
     void write_index_files(const std::string &base, double time,
                            const UnstructuredPiece &piece, const PolygonPiece *interfaces);
+    /// Rank 0: the .pvti of one image output and the .pvd series.
+    void write_image_index(const std::string &base, double time, const ImagePiece &layout);
 
     std::string                                  directory_;
     OutputSpec                                   spec_;

@@ -531,27 +531,23 @@ namespace solidanode
         o.child("every").fail("expected an integer >= 1");
       out.every          = static_cast<unsigned int>(every);
       out.microstructure = o.boolean("microstructure", true);
+      const std::set<std::string> known = known_output_fields();
       if (const auto f = o.optional_child("fields"))
-        {
-          const std::set<std::string> known = known_output_fields();
-          for (const InputNode &e : f->elements())
-            {
-              const std::string name = e.as_string();
-              if (known.count(name) == 0)
-                {
-                  std::string list;
-                  for (const auto &k : known)
-                    list += (list.empty() ? "" : ", ") + k;
-                  e.fail("found field '" + name + "', expected one of " + list);
-                }
-              out.fields.insert(name);
-            }
-        }
+        for (const InputNode &e : f->elements())
+          {
+            std::string list;
+            for (const auto &k : known)
+              list += (list.empty() ? "" : ", ") + k;
+            if (known.count(e.as_string()) == 0)
+              e.fail("found field '" + e.as_string() + "', expected one of " + list);
+            out.fields.insert(e.as_string());
+          }
       const std::string format = o.string("format", "vtk");
-      if (format != "vtk" && format != "xdmf" && format != "both")
-        o.child("format").fail("found '" + format + "', expected 'vtk', 'xdmf' or 'both'");
-      out.vtk             = format != "xdmf";
-      out.xdmf            = format != "vtk";
+      if (format != "vtk" && format != "image" && format != "xdmf" && format != "both")
+        o.child("format").fail("found '" + format + "', expected vtk, image, xdmf or both");
+      out.image           = format == "image";
+      out.vtk             = format == "vtk" || format == "both";
+      out.xdmf            = format == "xdmf" || format == "both";
       out.float32         = o.boolean("float32", true);
       out.compress        = o.boolean("compress", true);
       out.interfaces      = o.boolean("interfaces", true);

@@ -108,10 +108,12 @@ namespace solidanode
     bool         microstructure = true; ///< write microstructure.vti
     /// Volume fields to write (names as in docs/input.md); empty = all.
     std::set<std::string> fields;
-    /// Volume output format: VTK XML pieces (.pvtu/.pvd), XDMF + one
-    /// parallel HDF5 file per step (.xmf/.h5), or both.
-    bool         vtk  = true;
-    bool         xdmf = false;
+    /// Volume output format: VTK XML pieces (.pvtu/.pvd), image data on
+    /// the voxel grid (.pvti/.pvd), XDMF + one parallel HDF5 file per step
+    /// (.xmf/.h5), or .pvtu and XDMF.
+    bool         vtk   = true;
+    bool         image = false;
+    bool         xdmf  = false;
     bool         float32  = true;  ///< real-valued arrays as Float32 (false: Float64)
     bool         compress = true;  ///< zlib-compressed appended data
     bool         interfaces = true; ///< interfaces_*.pvtp + interfaces.pvd

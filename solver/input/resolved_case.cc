@@ -80,7 +80,10 @@ namespace solidanode
     Json &o = j["output"];
     o["directory"]         = c.output.directory;
     o["every"]             = c.output.every;
-    o["format"] = c.output.vtk && c.output.xdmf ? "both" : c.output.xdmf ? "xdmf" : "vtk";
+    o["format"] = c.output.vtk && c.output.xdmf ? "both" :
+                  c.output.xdmf                   ? "xdmf" :
+                  c.output.image                  ? "image" :
+                                                    "vtk";
     o["float32"]           = c.output.float32;
     o["compress"]          = c.output.compress;
     o["interfaces"]        = c.output.interfaces;
