@@ -95,6 +95,11 @@ namespace solidanode
       {"A/m^2", Dimension::current_density, 1.0},
       {"mA/cm2", Dimension::current_density, 10.0},
       {"mA/cm^2", Dimension::current_density, 10.0},
+
+      {"J/m2", Dimension::surface_energy, 1.0},
+      {"J/m^2", Dimension::surface_energy, 1.0},
+      {"mJ/m2", Dimension::surface_energy, 1e-3},
+      {"mJ/m^2", Dimension::surface_energy, 1e-3},
     };
 
     /// Short name of a dimension without example units, e.g. "a pressure".
@@ -132,6 +137,8 @@ namespace solidanode
             return "a molar energy";
           case Dimension::current_density:
             return "a current density";
+          case Dimension::surface_energy:
+            return "a surface energy";
         }
       return "a quantity";
     }
@@ -232,6 +239,8 @@ namespace solidanode
           return "a molar energy (J/mol, kJ/mol)";
         case Dimension::current_density:
           return "a current density (A/m2, mA/cm2)";
+        case Dimension::surface_energy:
+          return "a surface energy (J/m2, mJ/m2)";
       }
     return "a quantity";
   }

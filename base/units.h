@@ -26,6 +26,7 @@ namespace solidanode
     rate,          ///< 1/s, 1/h (creep prefactors)
     molar_energy,  ///< J/mol, kJ/mol (activation energies)
     current_density, ///< A/m2 (SI), mA/cm2
+    surface_energy,  ///< J/m2 (SI), mJ/m2 (fracture energies)
   };
 
   /// Human-readable name with example units, e.g. "a length (m, mm, um, nm)".

@@ -184,3 +184,43 @@ boundary: {sides: free, top: free}
             std::string::npos)
     << lith;
 }
+
+// chemo.interfaces (cohesive bands): read with units, mistakes named with
+// the key.
+TEST(ChemoConfig, CohesiveInterfaces)
+{
+  const std::string steps = "protocol:\n  - rest: {time: 1 h}\n";
+  auto with = [&](const std::string &entry) {
+    return head + "chemo:\n  interfaces:\n    - " + entry + "\n" + steps;
+  };
+  const CaseConfig c = read_case_string(
+    with("{between: [Si, LPSCl], strength: 20 MPa, fracture_energy: 500 mJ/m2}"), "p.yaml");
+  ASSERT_EQ(c.chemo->interfaces.size(), 1u);
+  const CohesiveSpec &b = c.chemo->interfaces[0];
+  EXPECT_EQ(b.phase, "Si");
+  EXPECT_EQ(b.band, "LPSCl");
+  EXPECT_DOUBLE_EQ(b.strength, 20e6);
+  EXPECT_DOUBLE_EQ(b.fracture_energy, 0.5);
+  EXPECT_DOUBLE_EQ(b.residual, 1e-4);
+  EXPECT_NE(b.where.find("p.yaml"), std::string::npos) << b.where;
+
+  auto error_has = [&](const std::string &entry, const std::string &words) {
+    const std::string e = error_of(with(entry));
+    EXPECT_NE(e.find(words), std::string::npos) << entry << ": " << e;
+    EXPECT_NE(e.find("p.yaml:"), std::string::npos) << e;
+  };
+  error_has("{between: [Si, LSPCl], strength: 20 MPa, fracture_energy: 0.5 J/m2}",
+            "'LSPCl' is not a phase under materials");
+  error_has("{between: [Si], strength: 20 MPa, fracture_energy: 0.5 J/m2}",
+            "expected the two phases");
+  error_has("{between: [Si, Si], strength: 20 MPa, fracture_energy: 0.5 J/m2}",
+            "two different phases");
+  error_has("{between: [Si, LPSCl], strength: 0 MPa, fracture_energy: 0.5 J/m2}",
+            "positive tensile strength");
+  error_has("{between: [Si, LPSCl], strength: 20 MPa, fracture_energy: 0.5 MPa}",
+            "fracture_energy");
+  error_has("{between: [Si, LPSCl], strength: 20 MPa}", "fracture_energy");
+  error_has("{between: [Si, LPSCl], strength: 20 MPa, fracture_energy: 0.5 J/m2, "
+            "residual_stiffness: 0.5}",
+            "expected a fraction in (0, 0.1)");
+}

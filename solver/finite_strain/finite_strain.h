@@ -40,7 +40,7 @@ namespace solidanode
     using cell_iterator = dealii::Triangulation<3>::active_cell_iterator;
 
     /// Values in one pack_cell_state() blob: 24 vertex displacements (vertex
-    /// v, component c at 3 v + c), 8 x 7 committed history values, the
+    /// v, component c at 3 v + c), 8 x n_history committed history values, the
     /// cell's committed state of charge, the committed top load, the 24
     /// vertex displacements committed before (for the extrapolated start),
     /// the time step of the last commit.
@@ -72,6 +72,31 @@ namespace solidanode
     /// creep flow does not lock the trilinear element. Set before the first
     /// solve; off by default (point-wise). docs/finite_strain.md.
     void set_mean_dilatation(bool on);
+    /// A debonding interface: the cells of material @c band that share a
+    /// face with a cell of material @c phase carry the cohesive band law
+    /// (solver/materials/cohesive_band.h), band thickness the voxel size.
+    struct Band
+    {
+      unsigned int phase = 0, band = 0;
+      double       strength = 0., fracture_energy = 0., residual = 1e-4;
+    };
+    /// Set the bands before the first solve (finite_strain_bands.cc).
+    void set_cohesive_bands(const std::vector<Band> &bands);
+    /// Band thickness [m] (the voxel size).
+    double band_thickness() const;
+    /// Of the committed state, per locally owned and ghost cell (by
+    /// active_cell_index): the mean damage of a band cell (0 elsewhere) and
+    /// whether it has debonded: 1 where every point of a band cell is past
+    /// the final opening eps_f, 0 for other band cells, -1 for cells
+    /// without a band. Either may be null.
+    void cell_band_state(std::vector<double> *damage, std::vector<double> *debonded) const;
+    /// Of the current (solved, not committed) state: the largest growth of
+    /// a band point's kappa over the committed one, relative to what one
+    /// increment may take (constitutive::band_kappa_step); > 1: the
+    /// increment is too large for the explicit damage, cut it. 0 without
+    /// bands. Collective.
+    double band_step_ratio() const;
+
     /// Accept the displacement and plastic history of the last solve.
     void commit();
     /// Go back to the last committed state.
@@ -220,6 +245,10 @@ namespace solidanode
     std::vector<unsigned int> cell_dofs_;  ///< 24 local indices per active cell (3 v + c)
     std::vector<unsigned int> owned_cells_, ghost_cells_; ///< active cell indices
     std::vector<unsigned char> cell_phase_; ///< index into phases_
+    std::vector<Band>          bands_;
+    std::vector<signed char>   cell_band_; ///< index into bands_, -1: none (empty: no bands)
+    /// The cohesive band parameters of @p cell into @p m (if it has any).
+    void apply_band(unsigned int cell, constitutive::PointMaterial &m) const;
     std::vector<unsigned char> cell_faces_; ///< bit f: face f on the box boundary f
     double top_area_ratio_ = 1.; ///< total / solid top area
     double top_area_       = 0.; ///< reference area of the top face [m^2]

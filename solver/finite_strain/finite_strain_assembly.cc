@@ -22,6 +22,7 @@ namespace solidanode
     for (unsigned int i = 0; i < n_cell_dof; ++i)
       ue[i] = u_local[dofs[i]];
     constitutive::PointMaterial m = constitutive::evaluate(phases_[cell_phase_[cell]], x_[cell]);
+    apply_band(cell, m);
     // Creep acts over the step being solved; the committed state is
     // re-evaluated without a time step (its flow is in the history).
     m.dt = at_committed_ ? 0. : dt_;

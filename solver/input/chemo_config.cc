@@ -378,6 +378,8 @@ namespace solidanode
         c.regain_pressure = s->quantity("regain_pressure", Dimension::pressure, 0.);
         if (!(c.regain_pressure >= 0.))
           s->child("regain_pressure").fail("expected a stress >= 0");
+        if (const auto i = s->optional_child("interfaces"))
+          c.interfaces = read_cohesive_interfaces(*i, root.child("materials"));
         c.area_correction = s->boolean("area_correction", true);
         const std::string dist = s->string("current_distribution", "availability");
         if (dist == "availability")

@@ -5,6 +5,8 @@
 // format is documented in docs/input.md and docs/chemo_mechanics.md.
 #pragma once
 
+#include <solver/materials/cohesive_band.h>
+
 #include <limits>
 #include <map>
 #include <optional>
@@ -119,6 +121,9 @@ namespace solidanode
     /// tensile strength and regained where it is below -regain_pressure.
     double tensile_strength = std::numeric_limits<double>::infinity(); ///< [Pa]
     double regain_pressure  = 0.; ///< [Pa], >= 0
+    /// Interfaces that debond (cohesive bands; they decide contact on
+    /// their faces instead of tensile_strength).
+    std::vector<CohesiveSpec> interfaces;
     bool   area_correction  = true; ///< staircase correction of interface areas
     /// Galvanostatic current over the in-contact faces of a phase: per unit
     /// area (false) or weighted by the availability 1 - x (x on

@@ -20,7 +20,9 @@ namespace solidanode
       // finite-strain protocol cases
       {"det_F", "det_F"},
       // plating of a Li-free anode (chemo.plating)
-      {"plated_li", "plated_li_volume_ratio"}};
+      {"plated_li", "plated_li_volume_ratio"},
+      // cohesive bands (chemo.interfaces)
+      {"interface_damage", "interface_damage"}};
     for (const MaterialLaw *law : material_laws())
       for (const OutputField &f : law->output_fields())
         fields.push_back(f);

@@ -91,6 +91,19 @@ namespace solidanode
     ch["temperature_K"]          = chemo.temperature;
     ch["tensile_strength_Pa"]    = chemo.tensile_strength;
     ch["regain_pressure_Pa"]     = chemo.regain_pressure;
+    Json &bands                  = ch["interfaces"];
+    bands                        = Json::array();
+    for (const auto &b : chemo.interfaces)
+      {
+        Json e;
+        e["between"] = Json::array();
+        e["between"].push_back(b.phase);
+        e["between"].push_back(b.band);
+        e["strength_Pa"]         = b.strength;
+        e["fracture_energy_J_per_m2"] = b.fracture_energy;
+        e["residual_stiffness"]  = b.residual;
+        bands.push_back(e);
+      }
     ch["area_correction"]        = chemo.area_correction;
     ch["availability_weighting"] = chemo.availability_weighting;
     ch["newton_rtol"]            = chemo.newton_rtol;

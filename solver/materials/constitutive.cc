@@ -1,3 +1,4 @@
+#include <solver/materials/cohesive_band.h>
 #include <solver/materials/constitutive.h>
 #include <solver/materials/isotropic.h>
 #include <solver/materials/material_law.h>
@@ -470,16 +471,21 @@ namespace solidanode
     {
       const double d = kinematics == Kinematics::finite ? 1. : 0.;
       history[0] = history[1] = history[2] = d;
-      history[3] = history[4] = history[5] = history[6] = 0.;
+      history[3] = history[4] = history[5] = history[6] = history[7] = 0.;
     }
 
     bool update(Kinematics kinematics, const PointMaterial &m, const Tensor2 &F,
                 const double *history_n, PointResponse &out, double *history_new, double *A,
                 double Jbar)
     {
-      return kinematics == Kinematics::finite
-               ? finite_update(m, F, history_n, out, history_new, A, Jbar)
-               : small_update(m, F, history_n, out, history_new, A);
+      if (m.band_strength > 0.)
+        return cohesive_band_update(kinematics, m, F, history_n, out, history_new, A, Jbar);
+      const bool ok = kinematics == Kinematics::finite
+                        ? finite_update(m, F, history_n, out, history_new, A, Jbar)
+                        : small_update(m, F, history_n, out, history_new, A);
+      if (ok && history_new)
+        history_new[7] = history_n[7];
+      return ok;
     }
   } // namespace constitutive
 } // namespace solidanode

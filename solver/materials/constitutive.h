@@ -125,8 +125,10 @@ namespace solidanode
     using Tensor2 = std::array<double, 9>;
 
     /// History values per quadrature point: C_p^{-1} (finite) or eps_p
-    /// (small) in Voigt order xx yy zz yz xz xy, then alpha.
-    constexpr unsigned int n_history = 7;
+    /// (small) in Voigt order xx yy zz yz xz xy, then alpha, then kappa, the
+    /// largest equivalent strain a cohesive band point has seen
+    /// (solver/materials/cohesive_band.h; 0 elsewhere).
+    constexpr unsigned int n_history = 8;
 
     /// Phase constants evaluated at a state of charge x.
     struct PointMaterial
@@ -143,6 +145,10 @@ namespace solidanode
       double dt          = 0.; ///< time step of the update [s] (creep)
       double closure_J    = 0.; ///< see MechanicalPhase::closure_J
       double closure_bulk = 0.; ///< [Pa]
+      /// Cohesive band (a voxel layer that debonds, cohesive_band.h):
+      /// tensile strength [Pa] (0: no band), fracture energy [J/m^2], band
+      /// thickness [m], residual stiffness fraction of a broken band [-].
+      double band_strength = 0., band_energy = 0., band_thickness = 0., band_residual = 0.;
     };
 
     double  det(const Tensor2 &a);
@@ -164,6 +170,7 @@ namespace solidanode
       double  J     = 1.; ///< det F
       double  Je    = 1.; ///< det F_e = J / J_s (small: 1 + tr eps_e)
       double  alpha = 0.; ///< equivalent plastic strain after the update
+      double  damage = 0.; ///< damage of a cohesive band point in this update [-]
       bool    plastic = false;
       /// Mean dilatation only: d p / d Jbar [Pa], p the Cauchy pressure of
       /// the volumetric part (the same at every point of an element).

@@ -494,9 +494,11 @@ namespace solidanode
 
   unsigned int LiTransport::update_contact(const std::vector<CellStress> &stress,
                                            const double tensile_strength,
-                                           const double regain_pressure)
+                                           const double regain_pressure,
+                                           const std::vector<double> *debonded)
   {
-    if (stress.size() != tria_.n_active_cells())
+    if (stress.size() != tria_.n_active_cells() ||
+        (debonded && debonded->size() != tria_.n_active_cells()))
       throw std::invalid_argument("Li transport: one stress per active cell expected");
     if (!(regain_pressure >= 0.))
       throw std::invalid_argument("Li transport: regain_pressure must be >= 0");
@@ -514,6 +516,17 @@ namespace solidanode
         const auto  &n  = face.normal;
         const double tn = n[0] * n[0] * s[0] + n[1] * n[1] * s[1] + n[2] * n[2] * s[2] +
                           2. * (n[1] * n[2] * s[3] + n[0] * n[2] * s[4] + n[0] * n[1] * s[5]);
+        if (debonded)
+          {
+            const double a = (*debonded)[face.cell], b = (*debonded)[face_neighbor_cell_[i]];
+            if (a >= 0. || b >= 0.) // a cohesive band decides
+              {
+                const bool open = std::max(a, b) == 1. && tn > -regain_pressure;
+                changes += face.in_contact == open;
+                face.in_contact = !open;
+                continue;
+              }
+          }
         if (face.in_contact && tn > tensile_strength)
           {
             face.in_contact = false;

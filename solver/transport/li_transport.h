@@ -150,11 +150,17 @@ namespace solidanode
      * by active_cell_index): t_n = n . sigma_e . n on each interface face
      * with n the estimated normal and sigma_e the stress of the electrolyte cell.
      * Contact is lost where t_n > @p tensile_strength and regained where
-     * t_n < -@p regain_pressure (regain_pressure >= 0). Changes the trial
-     * state. Returns the number of changed faces (all ranks). Collective.
+     * t_n < -@p regain_pressure (regain_pressure >= 0). With @p debonded
+     * (per cell: -1 no cohesive band, 0 band intact or softening, 1 band
+     * debonded), a face with a band cell on either side follows the band
+     * instead of @p tensile_strength: lost where a side has debonded and
+     * t_n > -@p regain_pressure (open), in contact where the crack is
+     * pressed closed or no side has debonded. Changes the trial state. Returns the
+     * number of changed faces (all ranks). Collective.
      */
     unsigned int update_contact(const std::vector<CellStress> &stress,
-                                double tensile_strength, double regain_pressure);
+                                double tensile_strength, double regain_pressure,
+                                const std::vector<double> *debonded = nullptr);
 
     /// An interface face between an active phase and the electrolyte.
     struct InterfaceFace

@@ -35,6 +35,7 @@ namespace solidanode
         config.solver.linear, newton_settings());
       if (config.solver.mean_dilatation) // finite kinematics only (checked at input)
         mech->set_mean_dilatation(true);
+      set_up_bands();
       TransportSettings ts;
       ts.area_correction = chemo.area_correction;
       li = std::make_unique<LiTransport>(tria, active, electrolyte, chemo.temperature, ts);
@@ -67,6 +68,40 @@ namespace solidanode
         stress_coupling = stress_coupling || a.Omega > 0.;
         capacity_mol += a.c_max * phase_volume(label);
       }
+  }
+
+  void ProtocolModel::set_up_bands()
+  {
+    std::vector<FiniteStrainSolver::Band> bands;
+    for (const CohesiveSpec &spec : chemo.interfaces)
+      {
+        auto label_of = [&](const std::string &name) {
+          for (const auto &[label, phase] : mech_phases)
+            if (phase.name == name)
+              return label;
+          throw CollectiveError(spec.where + ": phase '" + name + "' does not occur in the image");
+        };
+        FiniteStrainSolver::Band b{label_of(spec.phase), label_of(spec.band), spec.strength,
+                                   spec.fracture_energy, spec.residual};
+        const MechanicalPhase &band = mech_phases.at(b.band);
+        if (band.pore)
+          throw CollectiveError(spec.where + ": the band lies in '" + spec.band +
+                                "', a pore; name a solid as the second phase");
+        // The softest state of the band phase decides whether its law snaps back.
+        const double E = band.E1 >= 0. ? std::min(band.E0, band.E1) : band.E0;
+        const double M = E * (1. - band.nu) / ((1. + band.nu) * (1. - 2. * band.nu));
+        const double h = mech->band_thickness(), h_max = max_band_thickness(M, b.strength,
+                                                                             b.fracture_energy);
+        if (!(h < h_max))
+          throw CollectiveError(
+            spec.where + ": the band (one voxel, " + std::to_string(h * 1e6) +
+            " um) must be thinner than 2 M G_c / f_t^2 = " + std::to_string(h_max * 1e6) +
+            " um, or its traction-separation law snaps back; use smaller voxels, a larger "
+            "fracture_energy or a lower strength");
+        bands.push_back(b);
+      }
+    if (!bands.empty())
+      mech->set_cohesive_bands(bands);
   }
 
   NewtonSettings ProtocolModel::newton_settings() const

@@ -63,6 +63,9 @@ namespace solidanode
 
   private:
     void set_up_phases();
+    /// chemo.interfaces into the mechanics' cohesive bands (names to labels,
+    /// bands thin enough for their law).
+    void set_up_bands();
     NewtonSettings newton_settings() const;
   };
 } // namespace solidanode

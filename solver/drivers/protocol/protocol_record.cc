@@ -108,6 +108,9 @@ namespace solidanode
       }
     for (const auto &[label, a] : model_.active)
       columns.push_back("contact_fraction_" + a.name);
+    for (const CohesiveSpec &b : model_.chemo.interfaces)
+      for (const char *what : {"mean_damage_", "debonded_fraction_"})
+        columns.push_back(what + b.phase + "_" + b.band);
     if (model_.plating)
       for (const char *c :
            {"plated_li_mol", "plated_li_volume_m3", "plated_li_thickness_m", "li_in_alloy_mol",
@@ -253,6 +256,29 @@ namespace solidanode
       }
   }
 
+  void ProtocolRecorder::add_band_columns(Row &row) const
+  {
+    if (model_.chemo.interfaces.empty())
+      return;
+    std::vector<double> damage, debonded;
+    model_.mech->cell_band_state(&damage, &debonded);
+    for (const CohesiveSpec &b : model_.chemo.interfaces)
+      {
+        double n[3] = {0., 0., 0.}; // band cells, sum of damage, debonded cells
+        for (const auto &cell : model_.tria.active_cell_iterators())
+          if (cell->is_locally_owned() && debonded[cell->active_cell_index()] >= 0. &&
+              model_.mech_phases.at(cell->material_id()).name == b.band)
+            {
+              n[0] += 1.;
+              n[1] += damage[cell->active_cell_index()];
+              n[2] += debonded[cell->active_cell_index()];
+            }
+        MPI_Allreduce(MPI_IN_PLACE, n, 3, MPI_DOUBLE, MPI_SUM, model_.comm);
+        row["mean_damage_" + b.phase + "_" + b.band] = fmt(n[0] > 0. ? n[1] / n[0] : 0.);
+        row["debonded_fraction_" + b.phase + "_" + b.band] = fmt(n[0] > 0. ? n[2] / n[0] : 0.);
+      }
+  }
+
   void ProtocolRecorder::add_phase_columns(Row &row, Volumes &v,
                                            const InterfaceSummary &interfaces)
   {
@@ -356,11 +382,16 @@ namespace solidanode
                      {"li_concentration", output_array("li_concentration"), &concentration},
                      {"det_F", output_array("det_F"), &det_f},
                      {"plastic_strain", output_array("plastic_strain"), &eps_p}};
-    std::vector<double> plated_field;
+    std::vector<double> plated_field, damage;
     if (model_.plating)
       {
         plated_field = model_.plating->field(tria.n_active_cells(), st.plated);
         fields.extra.push_back({"plated_li", output_array("plated_li"), &plated_field});
+      }
+    if (!model_.chemo.interfaces.empty())
+      {
+        model_.mech->cell_band_state(&damage, nullptr);
+        fields.extra.push_back({"interface_damage", output_array("interface_damage"), &damage});
       }
     const UnstructuredPiece piece =
       make_elasticity_piece(owned_voxels(model_.mech->dof_handler(), model_.mech->solution()),
@@ -409,6 +440,7 @@ namespace solidanode
     row["porosity"]                = fmt(porosity);
     add_phase_columns(row, v, faces);
     add_pressed_columns(row, closed, faces);
+    add_band_columns(row);
     if (model_.plating)
       add_plating_columns(row, st, v, faces, li_alloy, stress);
     const MechOutcome &mo       = r.mechanics;

@@ -62,6 +62,8 @@ namespace solidanode
     Volumes gather(const std::vector<CellStress> &stress, const std::vector<double> &det_f,
                    const std::vector<double> &eps_p, const std::vector<double> &vol) const;
     void add_phase_columns(Row &row, Volumes &v, const InterfaceSummary &interfaces);
+    /// Per cohesive interface: mean damage and debonded fraction of its band cells.
+    void add_band_columns(Row &row) const;
     void add_plating_columns(Row &row, const ProtocolState &st, Volumes &v,
                              const InterfaceSummary &interfaces, double li_alloy,
                              const std::vector<CellStress> &stress) const;

@@ -60,7 +60,11 @@ namespace solidanode
           solve_at_stack(*model_.mech, model_.mech_content(model_.li->cell_x(), st_.plated),
                          stack_value, st_, tolerance);
         out.report.mechanics.add(s.outcome);
-        if (s.outcome.converged)
+        // Cohesive bands take a limited opening per increment (explicit
+        // damage), down to 1/4096 of the load increment.
+        const bool band_cut = s.outcome.converged && s_to - s_from >= 1. / 4096. &&
+                              model_.mech->band_step_ratio() > 1.;
+        if (s.outcome.converged && !band_cut)
           {
             st_.pressure = s.value;
             if (st_.stack == Stack::punch)
@@ -69,13 +73,14 @@ namespace solidanode
             model_.li->commit();
             if (s_to >= st_.sub + 1. - 1e-12)
               break;
-            s_from = s_to;
-            s_to   = st_.sub + 1.;
+            const double last = s_to - s_from;
+            s_from            = s_to;
+            s_to              = std::min(st_.sub + 1., s_to + 2. * last);
             continue;
           }
         model_.mech->revert();
         model_.li->revert();
-        if (s_to - s_from < 1. / 64.)
+        if (!band_cut && s_to - s_from < 1. / 64.)
           fail(ps, "Newton did not converge even with the load increment cut to 1/64 (" +
                      s.outcome.failure + ")");
         s_to = 0.5 * (s_from + s_to);
@@ -275,8 +280,13 @@ namespace solidanode
         double plated_trial = route == Route::alloy ? st_.plated : st_.plated + plan.rate * dt;
         if (route == Route::strip && std::abs(plan.rate) * dt >= st_.plated * (1. - 1e-12))
           plated_trial = 0.; // the last of it (dt was cut to end there)
-        const Attempt a = attempt(source, dt, plated_trial, plan.charge);
-        out.report      = a.report;
+        Attempt a  = attempt(source, dt, plated_trial, plan.charge);
+        out.report = a.report;
+        if (a.ok && 0.5 * dt >= dt_floor && model_.mech->band_step_ratio() > 1.)
+          {
+            a.ok  = false; // explicit band damage: a limited opening per step
+            a.why = "a cohesive band opened too far in one step";
+          }
         if (a.ok)
           {
             model_.mech->commit();
@@ -322,12 +332,17 @@ namespace solidanode
       {
         st_.t_step += dt;
         st_.time += dt;
-        // Contact: lost under tension, regained under compression, from the
-        // accepted stresses; acts from the next step on.
-        if (std::isfinite(chemo.tensile_strength) || chemo.regain_pressure > 0.)
+        // Contact: lost under tension (or where a cohesive band debonded),
+        // regained under compression, from the accepted state; acts from the
+        // next step on.
+        if (std::isfinite(chemo.tensile_strength) || chemo.regain_pressure > 0. ||
+            !chemo.interfaces.empty())
           {
+            std::vector<double> debonded;
+            model_.mech->cell_band_state(nullptr, &debonded);
             out.report.contact_changes = model_.li->update_contact(
-              model_.mech->cell_cauchy_stress(), chemo.tensile_strength, chemo.regain_pressure);
+              model_.mech->cell_cauchy_stress(), chemo.tensile_strength, chemo.regain_pressure,
+              chemo.interfaces.empty() ? nullptr : &debonded);
             model_.li->commit();
           }
         // Next step: grow when easy, keep within the limits.
