@@ -23,7 +23,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <tuple>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -412,4 +414,42 @@ output: {interfaces: false, checkpoint_every: 0}
   EXPECT_NEAR(value(t, last, "thickness_m") - T, expected, 1e-6 * expected);
   EXPECT_NEAR(value(t, last, "mean_top_displacement_m"), expected, 1e-6 * expected);
   EXPECT_NEAR(value(t, last, "stack_pressure_Pa"), 0., 1e3);
+}
+
+TEST(Chemo, LinearSolverFailureThatTheStepSizeCannotFixEndsAtOnce)
+{
+  // CG (and its fallbacks) limited to one iteration fail in the first
+  // Newton iteration whatever the step: the run must stop after one
+  // halving with an error that says so, not after halving to 1/64 of a load
+  // increment or to chemo.dt_min. Load path (press) and time path
+  // (lithiate, the press removed).
+  const std::string dir = test_dir("linear_failure");
+  clean(dir);
+  const std::string vti  = slab_image(dir);
+  const std::string base = slab_case(vti, "pressure: 10 MPa") + "solver: {max_iterations: 1}\n";
+  const std::string press = "  - press: {pressure: 20 MPa, release_to: 10 MPa, increments: 1}\n";
+  std::string       no_press = base;
+  no_press.erase(no_press.find(press), press.size());
+  for (const auto &[name, text, step] :
+       {std::tuple{"load", base, "'press'"}, std::tuple{"time", no_press, "'lithiate'"}})
+    {
+      std::string message;
+      const auto  start = std::chrono::steady_clock::now();
+      try
+        {
+          run_case_text(text, dir + "/" + name);
+        }
+      catch (const std::exception &e)
+        {
+          message = e.what();
+        }
+      const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      EXPECT_NE(message.find("a smaller step cannot fix this"), std::string::npos)
+        << name << ": " << message;
+      EXPECT_NE(message.find("linear solver failed"), std::string::npos) << message;
+      EXPECT_NE(message.find(step), std::string::npos) << message;
+      if (dealii::Utilities::MPI::this_mpi_process(comm) == 0)
+        std::printf("%s path: stopped after %.2f s: %s\n", name, seconds, message.c_str());
+    }
 }

@@ -55,6 +55,7 @@ namespace solidanode
       bool        ok      = true;
       bool        cut_off = false; ///< x left [0, 1] in a charge step
       std::string why;             ///< of a failure
+      bool        first_linear_failure = false; ///< MechOutcome::first_linear_failure
       double      pressure = 0.;   ///< stack pressure reached [Pa]
       IncrementReport report;
     };

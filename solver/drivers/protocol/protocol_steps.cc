@@ -7,11 +7,26 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 namespace solidanode
 {
   using namespace dealii;
   using Kind = ProtocolStep::Kind;
+
+  namespace
+  {
+    /// The error of a failure that a smaller step does not change: the
+    /// linear solver failing in the first Newton iteration at two step
+    /// sizes, @p sizes ("steps of 22.5 s and 11.3 s").
+    std::string step_size_cannot_fix(const std::string &why, const std::string &sizes)
+    {
+      return why + " in the first Newton iteration at " + sizes +
+             " alike: a smaller step cannot fix this (a linear solver that fails before any "
+             "nonlinearity: check solver.max_iterations, solver.rtol, solver.method and "
+             "stiffness contrasts such as pore_stiffness_ratio)";
+    }
+  } // namespace
 
   ProtocolDriver::Advance ProtocolDriver::advance_load(const ProtocolStep &ps)
   {
@@ -38,6 +53,7 @@ namespace solidanode
     };
     Advance      out;
     double       s_from = st_.sub, s_to = st_.sub + 1.;
+    std::string  previous_why; // a first-iteration linear failure of the last try
     while (true)
       {
         const double value = target_at(s_to);
@@ -80,6 +96,14 @@ namespace solidanode
           }
         model_.mech->revert();
         model_.li->revert();
+        if (!band_cut && s.outcome.first_linear_failure && s.outcome.failure == previous_why)
+          {
+            char sizes[96];
+            std::snprintf(sizes, sizeof sizes, "load increments of %.3g and %.3g",
+                          2. * (s_to - s_from), s_to - s_from);
+            fail(ps, step_size_cannot_fix("mechanics: " + s.outcome.failure, sizes));
+          }
+        previous_why = !band_cut && s.outcome.first_linear_failure ? s.outcome.failure : "";
         if (!band_cut && s_to - s_from < 1. / 64.)
           fail(ps, "Newton did not converge even with the load increment cut to 1/64 (" +
                      s.outcome.failure + ")");
@@ -233,8 +257,9 @@ namespace solidanode
         a.report.mechanics.add(s.outcome);
         if (!s.outcome.converged)
           {
-            a.ok  = false;
-            a.why = "mechanics: " + s.outcome.failure;
+            a.ok                   = false;
+            a.why                  = "mechanics: " + s.outcome.failure;
+            a.first_linear_failure = s.outcome.first_linear_failure;
             break;
           }
         a.pressure = s.value;
@@ -275,6 +300,7 @@ namespace solidanode
     const double dt_floor = std::max(chemo.dt_min, 1e-9 * plan.dt_span);
     bool         rerouted = false; // the alloy is full: plate from now on
     Advance      out;
+    std::string  previous_why; // a first-iteration linear failure of the last try
     while (dt > 0.)
       {
         double plated_trial = route == Route::alloy ? st_.plated : st_.plated + plan.rate * dt;
@@ -299,6 +325,10 @@ namespace solidanode
           }
         model_.mech->revert();
         model_.li->revert();
+        if (a.first_linear_failure && a.why == previous_why)
+          fail(ps, step_size_cannot_fix(a.why, "time steps of " + format_seconds(2. * dt) +
+                                                 " and " + format_seconds(dt)));
+        previous_why = a.first_linear_failure ? a.why : std::string();
         ctx_.log("solidanode: step of " + format_seconds(dt) + " rejected (" + a.why +
                  "); trying " + format_seconds(0.5 * dt));
         dt *= 0.5;

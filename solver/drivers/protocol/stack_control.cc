@@ -85,7 +85,11 @@ namespace solidanode
       out.outcome.amg_s += s.setup_seconds;
       out.outcome.krylov_s += s.solve_seconds;
       if (!s.converged)
-        out.outcome.failure = s.failure;
+        {
+          out.outcome.failure = s.failure;
+          out.outcome.first_linear_failure =
+            s.iterations == 1 && s.failure.rfind("linear solver failed", 0) == 0;
+        }
       out.value = value;
       return s.converged;
     };

@@ -22,6 +22,10 @@ namespace solidanode
     unsigned int newton = 0, linear = 0;
     double       assemble_s = 0., amg_s = 0., krylov_s = 0.;
     std::string  failure; ///< of the last Newton solve that failed
+    /// That failure was the linear solver's, in the first Newton iteration
+    /// (before the step's nonlinearity entered): the same failure after a
+    /// smaller step means the step size cannot fix it.
+    bool         first_linear_failure = false;
     void add(const MechOutcome &o);
   };
 
