@@ -138,9 +138,9 @@ namespace solidanode
     }
 
     /// Trilinear interpolation of point array @p a of @p piece in cell @p c
-    /// at the grid point @p index, component @p comp.
-    double interpolate(const UnstructuredPiece &piece, const ImageGrid &g, const DataArray &a,
-                       std::size_t c, std::uint64_t index, unsigned int comp)
+    /// at the grid point @p index: every component, appended to @p out.
+    void interpolate(const UnstructuredPiece &piece, const ImageGrid &g, const DataArray &a,
+                     std::size_t c, std::uint64_t index, std::vector<double> &out)
     {
       const auto [lo, hi] = box_of(piece, g, c);
       const std::uint64_t ijk[3] = {index % (g.cells[0] + 1),
@@ -149,16 +149,17 @@ namespace solidanode
       double xi[3];
       for (unsigned int d = 0; d < 3; ++d)
         xi[d] = static_cast<double>(ijk[d] - lo[d]) / static_cast<double>(hi[d] - lo[d]);
-      double value = 0.;
+      const std::size_t first = out.size();
+      out.resize(first + a.n_components, 0.);
       for (unsigned int v = 0; v < 8; ++v)
         {
           double w = 1.;
           for (unsigned int d = 0; d < 3; ++d)
             w *= high_side(v, d) ? xi[d] : 1. - xi[d];
           if (w != 0.)
-            value += w * a.values[a.n_components * piece.hexahedra[8 * c + v] + comp];
+            for (unsigned int comp = 0; comp < a.n_components; ++comp)
+              out[first + comp] += w * a.values[a.n_components * piece.hexahedra[8 * c + v] + comp];
         }
-      return value;
     }
   } // namespace
 
@@ -273,9 +274,11 @@ namespace solidanode
       std::vector<std::vector<double>> send(n_slabs);
       for (unsigned int s = 0; s < n_slabs; ++s)
         for (std::size_t e = 0; e < cells[s].size(); ++e)
-          for (unsigned int comp = 0; comp < a.n_components; ++comp)
-            send[s].push_back(points ? interpolate(piece, grid, a, cells[s][e], index[s][e], comp) :
-                                       a.values[a.n_components * cells[s][e] + comp]);
+          if (points)
+            interpolate(piece, grid, a, cells[s][e], index[s][e], send[s]);
+          else
+            send[s].insert(send[s].end(), &a.values[a.n_components * cells[s][e]],
+                           &a.values[a.n_components * (cells[s][e] + 1)]);
       const std::vector<double> got = exchange(send, MPI_DOUBLE, comm);
       const auto               &at  = points ? point_at : voxel_at;
       DataArray                 out{a.name, a.n_components, a.type, {}};

@@ -54,6 +54,12 @@ namespace solidanode
 
   namespace constitutive
   {
+    namespace
+    {
+      /// M = K + 4 mu / 3 of the band's undamaged moduli [Pa].
+      double constrained_modulus(const PointMaterial &m) { return m.kappa + 4. * m.mu / 3.; }
+    } // namespace
+
     double largest_eigenvalue(const Tensor2 &a)
     {
       // Symmetric 3x3: the trigonometric solution of the characteristic
@@ -75,7 +81,7 @@ namespace solidanode
 
     BandLaw band_law(const PointMaterial &m)
     {
-      const double M = m.kappa + 4. * m.mu / 3.;
+      const double M = constrained_modulus(m);
       BandLaw      b;
       b.eps0 = m.band_strength / M;
       b.epsf = 2. * m.band_energy / (m.band_strength * m.band_thickness);
@@ -95,7 +101,7 @@ namespace solidanode
         return 0.;
       if (kappa >= b.epsf)
         return b.dmax;
-      const double M     = m.kappa + 4. * m.mu / 3.;
+      const double M     = constrained_modulus(m);
       const double sigma = m.band_strength * (b.epsf - kappa) / (b.epsf - b.eps0);
       return std::clamp(1. - sigma / (M * kappa), 0., b.dmax);
     }
@@ -132,7 +138,7 @@ namespace solidanode
       const double p_eff = tension ? p / (1. - d) : p;
       for (unsigned int i = 0; i < 9; ++i)
         tau[i] = (tau[i] - (i % 4 == 0 ? p : 0.)) / (1. - d) + (i % 4 == 0 ? p_eff : 0.);
-      const double eps = std::max(0., largest_eigenvalue(tau)) / (m.kappa + 4. * m.mu / 3.);
+      const double eps = std::max(0., largest_eigenvalue(tau)) / constrained_modulus(m);
       if (history_new)
         history_new[7] = std::max(kappa_n, eps);
       return true;

@@ -2,6 +2,7 @@
 
 #include <mesh/voxel_io.h>
 #include <solver/drivers/run.h>
+#include <solver/materials/isotropic.h>
 
 #include <algorithm>
 #include <cmath>
@@ -89,7 +90,7 @@ namespace solidanode
                                 "', a pore; name a solid as the second phase");
         // The softest state of the band phase decides whether its law snaps back.
         const double E = band.E1 >= 0. ? std::min(band.E0, band.E1) : band.E0;
-        const double M = E * (1. - band.nu) / ((1. + band.nu) * (1. - 2. * band.nu));
+        const double M = isotropic::p_wave_modulus(E, band.nu);
         const double h = mech->band_thickness(), h_max = max_band_thickness(M, b.strength,
                                                                              b.fracture_energy);
         if (!(h < h_max))
