@@ -513,10 +513,25 @@ namespace solidanode
     {
       const LayerSpec &layer = s.layer;
       s.fill = layer.fill_phase.empty() ? 0 : label(layer.fill_phase);
+      // Voxel centres (i + 1/2) h in the gap of their pitch stay pore.
+      const ColumnSpec &col    = layer.columns;
+      const double      pitch  = (col.width + col.gap) / h;
+      const auto        in_gap = [&](const std::size_t i) {
+        const double x = (static_cast<double>(i) + 0.5) / pitch;
+        return (x - std::floor(x)) * pitch >= col.width / h;
+      };
+      const auto gap = [&](const std::size_t v) {
+        if (!(col.width > 0.))
+          return false;
+        const std::size_t i = v % dims[0], j = (v / dims[0]) % dims[1];
+        return in_gap(i) || (!col.walls && in_gap(j));
+      };
+      std::size_t gaps = 0;
       for (std::size_t v = s.k0 * plane; v < s.k1 * plane; ++v)
         if (labels[v] == free_label)
           {
-            if (layer.fill_phase.empty())
+            gaps += gap(v);
+            if (layer.fill_phase.empty() || gap(v))
               ++s.void_count;
             else
               {
@@ -526,6 +541,10 @@ namespace solidanode
           }
         else if (labels[v] == 0)
           ++s.void_count;
+      // With columns, 'porosity' is that of the columns: the layer's target
+      // adds the gaps.
+      const double g    = static_cast<double>(gaps) / s.n_layer;
+      s.porosity_target = g + (1. - g) * s.porosity_target;
     }
 
 

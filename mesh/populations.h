@@ -82,6 +82,17 @@ namespace solidanode
     double contraction_rate = 1e-3;
   };
 
+  /// The layer's fill cut into columns: along x (and y for posts) the fill
+  /// takes [0, width) of every pitch width + gap, counted from the image
+  /// origin; the gaps stay pore. `walls` cuts along x only (walls that run
+  /// along y); otherwise square posts. Particles are placed as without it.
+  struct ColumnSpec
+  {
+    double width = 0.; ///< [m]; 0 = no columns
+    double gap   = 0.; ///< [m]
+    bool   walls = false;
+  };
+
   struct LayerSpec
   {
     std::string name = "layer";
@@ -96,6 +107,7 @@ namespace solidanode
     /// keep their share relative to them and 'porosity' is ignored.
     bool jammed = false;
     double pore_diameter = 0.;  ///< [m] of carved pores; 0 = 2 voxels
+    ColumnSpec columns;         ///< fill only inside columns (none by default)
     PackingSpec packing;
     std::vector<PopulationSpec> populations;
   };

@@ -339,6 +339,38 @@ TEST(Populations, LayersStackAndRespectEachOther)
     EXPECT_EQ(image.at(3, 5, k), 0);
 }
 
+TEST(Populations, ColumnsCutTheFillIntoPostsOrWalls)
+{
+  // Pitch 4 voxels: the fill takes x (and y) in [0, 3) of each pitch.
+  for (const bool walls : {false, true})
+    {
+      BuildSpec spec;
+      spec.dims       = {{8, 8, 6}};
+      spec.voxel_size = 1e-6;
+      spec.periodic   = {{true, true, false}};
+      LayerSpec film;
+      film.thickness     = 4e-6;
+      film.fill_phase    = "Si";
+      film.columns.width = 3e-6;
+      film.columns.gap   = 1e-6;
+      film.columns.walls = walls;
+      spec.layers        = {film};
+      BuildReport      report;
+      const VoxelImage image = build_microstructure(spec, &report);
+      std::size_t      solid = 0;
+      for (std::size_t k = 0; k < 6; ++k)
+        for (std::size_t j = 0; j < 8; ++j)
+          for (std::size_t i = 0; i < 8; ++i)
+            {
+              const bool in = k < 4 && i % 4 != 3 && (walls || j % 4 != 3);
+              EXPECT_EQ(image.at(i, j, k) != 0, in) << i << " " << j << " " << k;
+              solid += image.at(i, j, k) != 0;
+            }
+      EXPECT_EQ(solid, walls ? 4u * 8u * 6u : 4u * 6u * 6u);
+      EXPECT_NEAR(report.layers[0].porosity, walls ? 0.25 : 7. / 16., 1e-12);
+    }
+}
+
 TEST(BuildYaml, ErrorsNameTheKey)
 {
   const std::string head = "microstructure:\n  build:\n    dims: [16, 16, 16]\n"
@@ -365,6 +397,19 @@ TEST(BuildYaml, ErrorsNameTheKey)
                "expected 'allowed', 'forbidden'");
   expect_error("      - {phase: C, diameter: 2 um, volum_fraction: 0.2}\n",
                "volume_fraction");
+  const std::string columns = "    columns: {width: 2 um, gap: 1 um, shape: rows}\n";
+  try
+    {
+      read_case_string(head.substr(0, head.find("    populations")) + columns +
+                         "    populations: []\n" + tail,
+                       "bad.yaml");
+      ADD_FAILURE() << "no error for the column shape";
+    }
+  catch (const InputError &e)
+    {
+      EXPECT_NE(std::string(e.what()).find("expected 'posts' or 'walls'"), std::string::npos)
+        << e.what();
+    }
 }
 
 TEST(Recipes, EveryRecipeParsesAndGenerates)

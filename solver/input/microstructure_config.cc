@@ -187,6 +187,17 @@ namespace solidanode
         layer.porosity = fraction_in(n, "porosity", 0., 0., 0.999, "[0, 1) or 'jammed'");
       if (n.has("pore_diameter"))
         layer.pore_diameter = positive_length(n, "pore_diameter");
+      if (const auto c = n.optional_child("columns"))
+        {
+          layer.columns.width = positive_length(*c, "width");
+          layer.columns.gap   = positive_length(*c, "gap");
+          const std::string shape = c->string("shape", "posts");
+          if (shape != "posts" && shape != "walls")
+            c->child("shape").fail("found '" + shape + "', expected 'posts' or 'walls'");
+          layer.columns.walls = shape == "walls";
+          if (layer.fill_phase.empty())
+            c->fail("columns cut the layer's fill: give 'fill' too");
+        }
       if (const auto pk = n.optional_child("packing"))
         {
           const std::string method = pk->string("method", "collective_rearrangement");
