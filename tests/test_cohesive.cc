@@ -100,6 +100,34 @@ TEST(CohesiveBand, PointFollowsTheBilinearLaw)
     }
 }
 
+TEST(CohesiveBand, ShearDissipatesTheSameFractureEnergyAsOpening)
+{
+  // Simple shear F = I + gamma e_x (x) e_z, small strain: tau = (1 - d) mu
+  // gamma, eps_eq = tau_eff / sqrt(mu M): the peak is f_t sqrt(mu / M)
+  // and int tau d(h gamma) = G_c, as in opening.
+  const double G_c = 0.2, h = 1e-6;
+  const auto   m   = band_point(G_c, h);
+  double       hist[constitutive::n_history], next[constitutive::n_history];
+  constitutive::initial_history(Kinematics::small, hist);
+  const double gamma_end = 1.5 * constitutive::band_law(m).epsf * std::sqrt(M / mu_b);
+  double       peak = 0., work = 0., g_prev = 0., t_prev = 0.;
+  for (unsigned int i = 1; i <= 6000; ++i)
+    {
+      const double                g = gamma_end * i / 6000.;
+      constitutive::PointResponse r;
+      ASSERT_TRUE(constitutive::update(Kinematics::small, m, {{1., 0., g, 0., 1., 0., 0., 0., 1.}},
+                                       hist, r, next, nullptr));
+      std::copy(next, next + constitutive::n_history, hist);
+      peak = std::max(peak, r.P[2]);
+      work += 0.5 * (r.P[2] + t_prev) * (g - g_prev) * h;
+      g_prev = g;
+      t_prev = r.P[2];
+    }
+  EXPECT_NEAR(peak, f_t * std::sqrt(mu_b / M), 0.01 * f_t);
+  EXPECT_NEAR(work, G_c, 0.01 * G_c);
+  EXPECT_LT(t_prev, 2e-4 * mu_b * gamma_end);
+}
+
 TEST(CohesiveBand, UnloadsAlongTheSecant)
 {
   const double G_c = 0.2, h = 1e-6;

@@ -60,25 +60,6 @@ namespace solidanode
       double constrained_modulus(const PointMaterial &m) { return m.kappa + 4. * m.mu / 3.; }
     } // namespace
 
-    double largest_eigenvalue(const Tensor2 &a)
-    {
-      // Symmetric 3x3: the trigonometric solution of the characteristic
-      // cubic (Smith 1961).
-      const double q  = (a[0] + a[4] + a[8]) / 3.;
-      const double p1 = a[1] * a[1] + a[2] * a[2] + a[5] * a[5];
-      const double p2 = (a[0] - q) * (a[0] - q) + (a[4] - q) * (a[4] - q) +
-                        (a[8] - q) * (a[8] - q) + 2. * p1;
-      if (p2 <= 1e-30 * (q * q + 1e-300))
-        return q;
-      const double pn = std::sqrt(p2 / 6.);
-      Tensor2      b;
-      for (unsigned int i = 0; i < 9; ++i)
-        b[i] = (a[i] - (i % 4 == 0 ? q : 0.)) / pn;
-      const double r   = std::clamp(det(b) / 2., -1., 1.);
-      const double phi = std::acos(r) / 3.;
-      return q + 2. * pn * std::cos(phi);
-    }
-
     BandLaw band_law(const PointMaterial &m)
     {
       const double M = constrained_modulus(m);
@@ -134,11 +115,18 @@ namespace solidanode
       Tensor2      tau;
       for (unsigned int i = 0; i < 9; ++i)
         tau[i] = out.cauchy[i] * scale;
-      const double p = (tau[0] + tau[4] + tau[8]) / 3.;
+      const double p     = (tau[0] + tau[4] + tau[8]) / 3.;
       const double p_eff = tension ? p / (1. - d) : p;
+      double       ss    = 0.; // s:s of the effective deviator
       for (unsigned int i = 0; i < 9; ++i)
-        tau[i] = (tau[i] - (i % 4 == 0 ? p : 0.)) / (1. - d) + (i % 4 == 0 ? p_eff : 0.);
-      const double eps = std::max(0., largest_eigenvalue(tau)) / constrained_modulus(m);
+        {
+          const double s_eff = (tau[i] - (i % 4 == 0 ? p : 0.)) / (1. - d);
+          ss += s_eff * s_eff;
+        }
+      // Y+ = <p>+^2 / (2 K) + s:s / (4 mu): the energy the damage releases
+      // (compression keeps its volumetric part); eps_eq = sqrt(2 Y+ / M).
+      const double Y   = (p_eff > 0. ? p_eff * p_eff / (2. * m.kappa) : 0.) + ss / (4. * m.mu);
+      const double eps = std::sqrt(2. * Y / constrained_modulus(m));
       if (history_new)
         history_new[7] = std::max(kappa_n, eps);
       return true;

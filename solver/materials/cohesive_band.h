@@ -7,10 +7,12 @@
 //                           sigma = p_0 I + (1 - d) s_0 (no penetration),
 // with sigma_0 the undamaged (elastic or elasto-plastic) response. Damage
 // grows with kappa, the largest equivalent strain the point has seen,
-//   eps_eq = <sigma_1> / M   (Rankine: the largest principal effective stress)
-// of the undamaged (effective) Kirchhoff stress, M = K + 4 mu / 3 (eps_eq is
-// the strain of a band opened normal to itself under lateral confinement,
-// the band's opening mode; a band in compression does not damage). The bilinear law
+//   eps_eq = sqrt(2 Y+ / M),   Y+ = <p>+^2 / (2 K) + s:s / (4 mu)
+// of the undamaged (effective) Kirchhoff stress p I + s, M = K + 4 mu / 3:
+// Y+ is the elastic energy the damage releases (a compressed band keeps its
+// pressure), so eps_eq is the strain of a band opened normal to itself under
+// lateral confinement, and any mode (opening, shear, mixed) dissipates the
+// same G_c (shear peaks at f_t sqrt(mu / M)). The bilinear law
 //   sigma(kappa) = M kappa                                  kappa <= eps_0
 //                = f_t (eps_f - kappa) / (eps_f - eps_0)    eps_0 < kappa < eps_f
 //                = 0                                        kappa >= eps_f
@@ -67,9 +69,6 @@ namespace solidanode
 
     /// Damage d(kappa) of the band law at @p m [-].
     double band_damage(const PointMaterial &m, double kappa);
-
-    /// Largest eigenvalue of a symmetric tensor.
-    double largest_eigenvalue(const Tensor2 &a);
 
     /// Allowed growth of kappa in one increment from @p kappa_n: 2 % of
     /// max(eps_0, kappa_n - eps_0), which keeps the lag of the explicit
