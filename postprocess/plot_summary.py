@@ -431,9 +431,12 @@ def plot_stress(table, out_dir, written, phases, include_pores):
 def soc_branches(soc, tol=1e-6):
     """Split the rows into branches along which the state of charge rises
     (lithiation) or falls (delithiation). Rows where it stays within tol
-    (press, hold, rest) belong to no branch; each branch starts at the row
-    before its first change, so that the curve is continuous. The cycle
-    count goes up when a lithiation follows a delithiation.
+    (press, hold, rest) belong to no branch, unless the branch before them
+    goes on in the same direction after them (a rest inside a lithiation,
+    or time steps too short to move the state of charge): then they join
+    it. Each branch starts at the row before its first change, so that the
+    curve is continuous. The cycle count goes up when a lithiation follows
+    a delithiation.
     Returns [dict(kind='lithiation'|'delithiation', cycle=int, rows=[...])]."""
     branches, cycle, delithiated = [], 1, False
     current = None
@@ -443,6 +446,9 @@ def soc_branches(soc, tol=1e-6):
             current = None
             continue
         kind = "lithiation" if d > 0 else "delithiation"
+        if current is None and branches and branches[-1]["kind"] == kind:
+            current = branches[-1]  # resumed after a pause: the same branch
+            current["rows"].extend(range(current["rows"][-1] + 1, i))
         if current is None or current["kind"] != kind:
             if kind == "lithiation" and delithiated:
                 cycle, delithiated = cycle + 1, False

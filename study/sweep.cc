@@ -388,7 +388,13 @@ namespace solidanode
           else if (n == "porosity")
             add("final_porosity", last[j]);
           else if (n == "stack_pressure_Pa")
-            add("stack_pressure_change_Pa", CsvTable::format(number(last[j]) - number(first[j])));
+            {
+              add("stack_pressure_change_Pa", CsvTable::format(number(last[j]) - number(first[j])));
+              double lowest = number(first[j]); // the largest tension (< 0), e.g. in a clamp
+              for (const auto &r : t.rows())
+                lowest = std::min(lowest, number(r[j]));
+              add("min_stack_pressure_Pa", CsvTable::format(lowest));
+            }
           else if (n == "thickness_m")
             {
               add("final_thickness_m", last[j]);
@@ -402,7 +408,8 @@ namespace solidanode
             add("change_" + cols[j], CsvTable::format(number(last[j]) - number(first[j])));
           }
         else if (starts(cols[j], "pressed_contact_area_") || starts(cols[j], "contact_fraction_") ||
-                 cols[j] == "closed_pore_fraction")
+                 cols[j] == "closed_pore_fraction" || starts(cols[j], "state_of_charge") ||
+                 starts(cols[j], "debonded_fraction_") || starts(cols[j], "mean_damage_"))
           add("final_" + cols[j], last[j]);
       if (peak)
         for (std::size_t j = 0; j < cols.size(); ++j)

@@ -55,9 +55,10 @@ namespace solidanode
         }
       if (const auto t = s.optional_child("thickness"))
         {
-          if (t->as_string() != "fixed")
-            t->fail("found '" + t->as_string() + "', expected 'fixed' (hold the cell thickness; "
-                    "the stack pressure evolves)");
+          const std::string how = t->as_string();
+          if (how != "fixed" && how != "clamped")
+            t->fail("found '" + how + "', expected 'fixed' (hold the cell thickness; the stack "
+                    "pressure evolves, >= 0) or 'clamped' (as fixed, and the clamp pulls too)");
           if (top == ProtocolTop::free)
             t->fail(std::string(free_top) + "'thickness: fixed' (give boundary.top: pressure)");
           if (!pressure_top)
@@ -66,6 +67,7 @@ namespace solidanode
           if (step.pressure)
             t->fail("give either 'pressure' or 'thickness: fixed', not both");
           step.fixed_thickness = true;
+          step.clamped         = how == "clamped";
         }
       if (const auto d = s.optional_child("top_displacement"))
         {

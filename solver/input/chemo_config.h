@@ -86,6 +86,7 @@ namespace solidanode
     /// (initially a constant stack pressure of 0).
     std::optional<double> pressure;         ///< constant stack pressure [Pa]
     bool                  fixed_thickness = false; ///< hold the thickness of the step start
+    bool                  clamped = false; ///< with fixed_thickness: the clamp also pulls
     std::optional<double> top_displacement; ///< boundary.top: displacement [m]
 
     // press

@@ -46,7 +46,7 @@ namespace solidanode
       if (s.pressure)
         e["stack_pressure_Pa"] = *s.pressure;
       if (s.fixed_thickness)
-        e["thickness"] = "fixed";
+        e["thickness"] = s.clamped ? "clamped" : "fixed";
       if (s.top_displacement)
         e["top_displacement_m"] = *s.top_displacement;
       switch (s.kind)

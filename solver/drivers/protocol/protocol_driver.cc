@@ -129,7 +129,7 @@ namespace solidanode
       st_.stack = Stack::pressure;
     else if (ps.fixed_thickness)
       {
-        st_.stack    = Stack::fixed_thickness;
+        st_.stack    = ps.clamped ? Stack::clamped : Stack::fixed_thickness;
         st_.u_target = model_.mech->mean_top_displacement();
         if (!(st_.compliance > 0.))
           st_.compliance = column_compliance(*model_.table, model_.initial_thickness);

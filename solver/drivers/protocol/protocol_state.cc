@@ -6,6 +6,7 @@ namespace solidanode
   {
     return s == Stack::pressure        ? "pressure" :
            s == Stack::fixed_thickness ? "fixed_thickness" :
+           s == Stack::clamped         ? "clamped" :
            s == Stack::free            ? "free" :
            s == Stack::punch           ? "punch" :
                                          "displacement";
@@ -49,6 +50,7 @@ namespace solidanode
     const std::string name = s["stack"].as<std::string>();
     stack      = name == "pressure"        ? Stack::pressure :
                  name == "fixed_thickness" ? Stack::fixed_thickness :
+                 name == "clamped"         ? Stack::clamped :
                  name == "free"            ? Stack::free :
                  name == "punch"           ? Stack::punch :
                                              Stack::displacement;

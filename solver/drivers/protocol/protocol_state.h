@@ -17,13 +17,14 @@ namespace solidanode
   enum class Stack
   {
     pressure,        ///< constant stack pressure
-    fixed_thickness, ///< mean top displacement held; the pressure follows
+    fixed_thickness, ///< mean top displacement held; the pressure follows (>= 0)
+    clamped,         ///< as fixed_thickness, but the clamp also pulls (pressure < 0)
     displacement,    ///< prescribed top displacement (boundary.top: displacement)
     punch,           ///< press: a rigid punch driven to reach the stack pressure
     free             ///< no load on the top (boundary.top: free)
   };
 
-  /// "pressure", "fixed_thickness", "displacement", "punch", "free" (summary.csv,
+  /// "pressure", "fixed_thickness", "clamped", "displacement", "punch", "free" (summary.csv,
   /// checkpoint).
   std::string stack_name(Stack s);
 

@@ -26,6 +26,12 @@ namespace solidanode
              "nonlinearity: check solver.max_iterations, solver.rtol, solver.method and "
              "stiffness contrasts such as pore_stiffness_ratio)";
     }
+
+    /// A band whose kappa grew by more than this fraction of its allowed
+    /// step (band_kappa_step) in an accepted solve is not yet in
+    /// equilibrium with its damage: solve again at the same load.
+    constexpr double       band_relax_ratio     = 0.05;
+    constexpr unsigned int max_band_relaxations = 2000;
   } // namespace
 
   ProtocolDriver::Advance ProtocolDriver::advance_load(const ProtocolStep &ps)
@@ -51,9 +57,12 @@ namespace solidanode
         return tight;
       return std::max(tight, 0.25 * std::abs(target_at(s) - target_at(std::max(0., s - 1.))));
     };
+    if (ps.kind == Kind::set_soc && ps.pressure && st_.stack == Stack::pressure)
+      st_.pressure = *ps.pressure; // set the state of charge at a new stack pressure
     Advance      out;
-    double       s_from = st_.sub, s_to = st_.sub + 1.;
+    double       s_from = st_.sub, s_to = st_.sub + 1., size = 1.;
     std::string  previous_why; // a first-iteration linear failure of the last try
+    unsigned int relaxations = 0;
     while (true)
       {
         const double value = target_at(s_to);
@@ -78,8 +87,8 @@ namespace solidanode
         out.report.mechanics.add(s.outcome);
         // Cohesive bands take a limited opening per increment (explicit
         // damage), down to 1/4096 of the load increment.
-        const bool band_cut = s.outcome.converged && s_to - s_from >= 1. / 4096. &&
-                              model_.mech->band_step_ratio() > 1.;
+        const double ratio    = s.outcome.converged ? model_.mech->band_step_ratio() : 0.;
+        const bool   band_cut = s_to - s_from >= 1. / 4096. && ratio > 1.;
         if (s.outcome.converged && !band_cut)
           {
             st_.pressure = s.value;
@@ -87,11 +96,21 @@ namespace solidanode
               st_.top = s.top;
             model_.mech->commit();
             model_.li->commit();
+            // Damage is explicit: while it still moves, solve again at the
+            // same load so that a debond that runs at a constant load
+            // (unstable, as from a film edge) runs now, not one update per
+            // increment (docs/cohesive.md).
+            if (ratio > band_relax_ratio && relaxations < max_band_relaxations)
+              {
+                ++relaxations;
+                s_from = s_to;
+                continue;
+              }
             if (s_to >= st_.sub + 1. - 1e-12)
               break;
-            const double last = s_to - s_from;
-            s_from            = s_to;
-            s_to              = std::min(st_.sub + 1., s_to + 2. * last);
+            s_from = s_to;
+            s_to   = std::min(st_.sub + 1., s_to + 2. * size);
+            size   = s_to - s_from;
             continue;
           }
         model_.mech->revert();
@@ -108,6 +127,7 @@ namespace solidanode
           fail(ps, "Newton did not converge even with the load increment cut to 1/64 (" +
                      s.outcome.failure + ")");
         s_to = 0.5 * (s_from + s_to);
+        size = s_to - s_from;
       }
     ++st_.sub;
     out.accepted  = true;
@@ -291,6 +311,19 @@ namespace solidanode
         source.mode      = SourceMode::potentiostatic;
         source.surface_x = *ps.surface_soc;
       }
+    // A phase that has lost all contact with the electrolyte cannot pass a
+    // current: as a voltage cut-off, end the step (a smaller step does not
+    // bring the contact back).
+    for (const auto &[label, rate] : source.molar_rate)
+      if (rate != 0. && !(model_.li->interface_area(label, true) > 0.))
+        {
+          ctx_.log("solidanode: cut-off in step '" + ps.name + "': " +
+                   model_.active.at(label).name +
+                   " has lost all contact with the electrolyte; moving on");
+          Advance done;
+          done.step_done = true;
+          return done;
+        }
     bool   final_step = false;
     double dt         = time_step(ps, plan, route, soc_now, final_step);
     if (ps.pressure && st_.stack == Stack::pressure)
@@ -301,6 +334,7 @@ namespace solidanode
     bool         rerouted = false; // the alloy is full: plate from now on
     Advance      out;
     std::string  previous_why; // a first-iteration linear failure of the last try
+    bool         cut = false;  // a step was rejected: regrow from the accepted one
     while (dt > 0.)
       {
         double plated_trial = route == Route::alloy ? st_.plated : st_.plated + plan.rate * dt;
@@ -325,6 +359,7 @@ namespace solidanode
           }
         model_.mech->revert();
         model_.li->revert();
+        cut = true;
         if (a.first_linear_failure && a.why == previous_why)
           fail(ps, step_size_cannot_fix(a.why, "time steps of " + format_seconds(2. * dt) +
                                                  " and " + format_seconds(dt)));
@@ -378,7 +413,7 @@ namespace solidanode
         // Next step: grow when easy, keep within the limits.
         const double grow =
           out.report.mechanics.newton <= 6 * out.report.coupling_passes ? 1.5 : 1.;
-        st_.dt = std::min(dt_cap(ps, plan, route), std::max(st_.dt, dt) * grow);
+        st_.dt = std::min(dt_cap(ps, plan, route), cut ? 2. * dt : std::max(st_.dt, dt) * grow);
       }
     out.accepted  = dt > 0.;
     out.step_done = (final_step || dt == 0.) && !rerouted; // dt = 0: reached, or cut off

@@ -103,7 +103,7 @@ namespace solidanode
         out.outcome.converged = drive_punch(mech, p_or_top, st, tol.p, once, out);
         return out;
       }
-    if (st.stack != Stack::fixed_thickness)
+    if (st.stack != Stack::fixed_thickness && st.stack != Stack::clamped)
       {
         out.outcome.converged = once(p_or_top);
         return out;
@@ -117,7 +117,7 @@ namespace solidanode
     double c = st.compliance; // -du/dp > 0
     for (unsigned int k = 0; k < 12; ++k)
       {
-        const double p1 = std::max(0., p0 + g0 / c);
+        const double p1 = st.stack == Stack::clamped ? p0 + g0 / c : std::max(0., p0 + g0 / c);
         if (p1 == p0) // p = 0 and still short of the target: the piston lifts off
           return done(p0);
         if (!once(p1))
