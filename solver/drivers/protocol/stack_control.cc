@@ -112,9 +112,15 @@ namespace solidanode
     if (!once(p0))
       return out;
     double g0 = mech.mean_top_displacement() - st.u_target;
-    if (std::abs(g0) <= tol.u)
+    double c  = st.compliance; // -du/dp > 0
+    // Held to tol.u, and to a pressure error g / c of at most 1e-3 of the
+    // pressure (or of 0.1 MPa): on a short, stiff column 1e-4 of a voxel
+    // is a pressure error of ~M 1e-4 / n_voxels.
+    const auto held = [&](double g, double p) {
+      return std::abs(g) <= std::min(tol.u, c * 1e-3 * std::max(std::abs(p), 1e5));
+    };
+    if (held(g0, p0))
       return done(p0);
-    double c = st.compliance; // -du/dp > 0
     for (unsigned int k = 0; k < 12; ++k)
       {
         const double p1 = st.stack == Stack::clamped ? p0 + g0 / c : std::max(0., p0 + g0 / c);
@@ -123,7 +129,7 @@ namespace solidanode
         if (!once(p1))
           return out;
         const double g1 = mech.mean_top_displacement() - st.u_target;
-        if (std::abs(g1) <= tol.u || (p1 == 0. && g1 > 0.))
+        if (held(g1, p1) || (p1 == 0. && g1 > 0.))
           {
             if (p1 != p0 && std::abs(g1 - g0) > 0.)
               st.compliance = std::max(1e-30, -(g1 - g0) / (p1 - p0));
