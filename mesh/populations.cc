@@ -530,8 +530,9 @@ namespace solidanode
       for (std::size_t v = s.k0 * plane; v < s.k1 * plane; ++v)
         if (labels[v] == free_label)
           {
-            gaps += gap(v);
-            if (layer.fill_phase.empty() || gap(v))
+            const bool in_a_gap = gap(v);
+            gaps += in_a_gap;
+            if (layer.fill_phase.empty() || in_a_gap)
               ++s.void_count;
             else
               {

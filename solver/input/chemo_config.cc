@@ -60,12 +60,12 @@ namespace solidanode
             t->fail("found '" + how + "', expected 'fixed' (hold the cell thickness; the stack "
                     "pressure evolves, >= 0) or 'clamped' (as fixed, and the clamp pulls too)");
           if (top == ProtocolTop::free)
-            t->fail(std::string(free_top) + "'thickness: fixed' (give boundary.top: pressure)");
+            t->fail(std::string(free_top) + "'thickness: " + how + "' (give boundary.top: pressure)");
           if (!pressure_top)
             t->fail("boundary.top is 'displacement': the thickness is what "
                     "'top_displacement' prescribes");
           if (step.pressure)
-            t->fail("give either 'pressure' or 'thickness: fixed', not both");
+            t->fail("give either 'pressure' or 'thickness: " + how + "', not both");
           step.fixed_thickness = true;
           step.clamped         = how == "clamped";
         }
