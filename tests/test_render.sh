@@ -20,10 +20,13 @@ if ! "$py" -c 'import vtk, numpy' 2>/dev/null; then
   echo "FAIL: $py cannot import vtk and numpy (apt-get install python3-vtk9 python3-numpy; scripts/install_deps.sh)"
   exit 1
 fi
+# One X server for the whole script: back-to-back 'xvfb-run -a' calls race
+# (a new call can take the display number of the server the previous call is
+# still shutting down, and its client then loses the connection mid-render).
 if [ -n "${DISPLAY:-}" ]; then
   run=("$py")
 elif command -v xvfb-run >/dev/null 2>&1; then
-  run=(xvfb-run -a "$py")
+  exec xvfb-run -a -s "-screen 0 1280x1024x24" bash "$0" "$@"
 else
   echo "FAIL: no display and xvfb-run not installed (apt-get install xvfb; scripts/install_deps.sh)"
   exit 1
