@@ -260,3 +260,62 @@ output: {every: 1000, checkpoint_every: 0, microstructure: false}
   EXPECT_EQ(test_support::string_value(t, 2, "stack_mode"), "punch");
   EXPECT_EQ(test_support::string_value(t, 5, "stack_mode"), "pressure");
 }
+
+TEST(Pressing, HotPressFlowsAtTheThermallySoftenedYieldStress)
+{
+  // A solid elastic-perfectly-plastic block in the die, small strain,
+  // pressed to 300 MPa at 25 degC and again at 150 degC. In confined
+  // compression the mean stress is K e (plastic flow keeps the volume) and,
+  // once the block flows, sigma_z - sigma_x = -sigma_y, so at the peak
+  // p = -K e + (2/3) sigma_y(T) whatever came before: e = -(p - 2 sigma_y / 3) / K.
+  // Johnson-Cook softening with T_m = 275 degC halves sigma_y at 150 degC
+  // (T* = 0.5, m = 1). Asserted: the peak strain of both presses within
+  // 0.5 % and the temperature column of each step.
+  const std::string dir = test_support::output_dir("pressing", "hot_press");
+  test_support::clean(dir);
+  const std::string vti = dir + "/solid.vti";
+  if (rank() == 0)
+    {
+      VoxelImage img;
+      img.dims        = {{3, 3, 6}};
+      img.voxel_size  = {{1e-6, 1e-6, 1e-6}};
+      img.phase_names = {{1, "SE"}};
+      img.labels.assign(img.n_voxels(), 1);
+      fs::create_directories(dir);
+      write_vti(img, vti);
+    }
+  MPI_Barrier(comm);
+  const CsvTable t = test_support::run_case_text("microstructure: {vti: " + fs::absolute(vti).string() + R"(}
+materials:
+  SE: {E: 10 GPa, nu: 0.3, yield_stress: 150 MPa,
+       thermal_softening: {melting_temperature: 275 degC, exponent: 1, reference: 25 degC}}
+boundary: {sides: rollers, top: pressure}
+chemo: {kinematics: small}
+protocol:
+  - press: {pressure: 300 MPa, increments: 4}
+  - press: {pressure: 300 MPa, increments: 4, temperature: 150 degC}
+  - hold: {time: 1 s, pressure: 0 MPa}
+output: {every: 1000, checkpoint_every: 0, microstructure: false}
+)", dir);
+  const double E = 10e9, nu = 0.3, H = 6e-6, K = E / (3. * (1. - 2. * nu));
+  std::map<int, std::size_t> peak; // step -> row of the highest pressure
+  for (std::size_t r = 0; r < t.n_rows(); ++r)
+    {
+      const int step = static_cast<int>(test_support::value(t, r, "step"));
+      if (!peak.count(step) || test_support::value(t, r, "stack_pressure_Pa") >
+                                 test_support::value(t, peak[step], "stack_pressure_Pa"))
+        peak[step] = r;
+      EXPECT_DOUBLE_EQ(test_support::value(t, r, "temperature_K"), step == 2 ? 423.15 : 298.15)
+        << "row " << r;
+    }
+  ASSERT_EQ(peak.size(), 3u);
+  for (const auto &[step, sigma_y] : std::map<int, double>{{1, 150e6}, {2, 75e6}})
+    {
+      const std::size_t r = peak.at(step);
+      const double      p = test_support::value(t, r, "stack_pressure_Pa");
+      const double      e = (test_support::value(t, r, "thickness_m") - H) / H;
+      EXPECT_NEAR(p, 300e6, 2e-3 * 300e6) << "step " << step;
+      EXPECT_NEAR(e, -(p - 2. * sigma_y / 3.) / K, 5e-3 * (p - 2. * sigma_y / 3.) / K)
+        << "step " << step;
+    }
+}

@@ -16,6 +16,30 @@ namespace solidanode
   using namespace dealii;
   using namespace finite_strain_internal;
 
+  namespace
+  {
+    void check_phase(const unsigned int id, const MechanicalPhase &phase)
+    {
+      const std::string what = "phase '" + phase.name + "': ";
+      if (id > 255)
+        throw CollectiveError(what + "material id above 255");
+      if (!(phase.E0 > 0.) || !(phase.nu > -1. && phase.nu < 0.5))
+        throw CollectiveError(what + "need E0 > 0 and -1 < nu < 0.5");
+      if (phase.E1 >= 0. && !(phase.E1 > 0.))
+        throw CollectiveError(what + "need E1 > 0 (or < 0 for E1 = E0)");
+      if (!(phase.swelling > -1.) || !std::isfinite(phase.swelling))
+        throw CollectiveError(what + "need swelling > -1 (J_s = 1 + swelling x > 0)");
+      if (!(phase.yield0 > 0.) || !(phase.hardening >= 0.) ||
+          (std::isfinite(phase.yield0) && phase.yield1 >= 0. && !(phase.yield1 > 0.)))
+        throw CollectiveError(what + "need yield stresses > 0 and hardening >= 0");
+      if (phase.growth_axis < -1 || phase.growth_axis > 2)
+        throw CollectiveError(what + "growth axis must be -1 (isotropic), 0, 1 or 2");
+      if (!(phase.creep_rate >= 0.) || !(phase.creep_stress > 0.) ||
+          !(phase.creep_exponent >= 1.) || !std::isfinite(phase.creep_rate))
+        throw CollectiveError(what + "need creep rate >= 0, creep stress > 0, exponent >= 1");
+    }
+  } // namespace
+
   FiniteStrainSolver::FiniteStrainSolver(
     const parallel::distributed::Triangulation<3> &tria,
     const std::map<unsigned int, MechanicalPhase> &phases, SideCondition sides,
@@ -34,23 +58,7 @@ namespace solidanode
     phase_of_material_.fill(-1);
     for (const auto &[id, phase] : phases)
       {
-        const std::string what = "phase '" + phase.name + "': ";
-        if (id > 255)
-          throw CollectiveError(what + "material id above 255");
-        if (!(phase.E0 > 0.) || !(phase.nu > -1. && phase.nu < 0.5))
-          throw CollectiveError(what + "need E0 > 0 and -1 < nu < 0.5");
-        if (phase.E1 >= 0. && !(phase.E1 > 0.))
-          throw CollectiveError(what + "need E1 > 0 (or < 0 for E1 = E0)");
-        if (!(phase.swelling > -1.) || !std::isfinite(phase.swelling))
-          throw CollectiveError(what + "need swelling > -1 (J_s = 1 + swelling x > 0)");
-        if (!(phase.yield0 > 0.) || !(phase.hardening >= 0.) ||
-            (std::isfinite(phase.yield0) && phase.yield1 >= 0. && !(phase.yield1 > 0.)))
-          throw CollectiveError(what + "need yield stresses > 0 and hardening >= 0");
-        if (phase.growth_axis < -1 || phase.growth_axis > 2)
-          throw CollectiveError(what + "growth axis must be -1 (isotropic), 0, 1 or 2");
-        if (!(phase.creep_rate >= 0.) || !(phase.creep_stress > 0.) ||
-            !(phase.creep_exponent >= 1.) || !std::isfinite(phase.creep_rate))
-          throw CollectiveError(what + "need creep rate >= 0, creep stress > 0, exponent >= 1");
+        check_phase(id, phase);
         phase_of_material_[id] = static_cast<int>(phases_.size());
         phases_.push_back(phase);
       }
@@ -86,6 +94,24 @@ namespace solidanode
 
   FiniteStrainSolver::~FiniteStrainSolver() = default;
 
+
+  void FiniteStrainSolver::set_phases(const std::map<unsigned int, MechanicalPhase> &phases)
+  {
+    std::size_t n = 0;
+    for (const auto &[id, phase] : phases)
+      {
+        check_phase(id, phase);
+        if (id > 255 || phase_of_material_[id] < 0)
+          throw CollectiveError("FiniteStrainSolver::set_phases: material id " +
+                                std::to_string(id) + " was not there at construction");
+        ++n;
+      }
+    if (n != phases_.size())
+      throw CollectiveError("FiniteStrainSolver::set_phases: expected " +
+                            std::to_string(phases_.size()) + " phases, got " + std::to_string(n));
+    for (const auto &[id, phase] : phases)
+      phases_[phase_of_material_[id]] = phase;
+  }
 
   void FiniteStrainSolver::set_mean_dilatation(bool on)
   {

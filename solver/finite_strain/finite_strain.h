@@ -72,6 +72,11 @@ namespace solidanode
     /// creep flow does not lock the trilinear element. Set before the first
     /// solve; off by default (point-wise). docs/finite_strain.md.
     void set_mean_dilatation(bool on);
+
+    /// Replace the phase data (same material ids as at construction), e.g.
+    /// the yield stresses and creep rates at a new temperature; the history
+    /// is kept. Throws CollectiveError for invalid data or another id set.
+    void set_phases(const std::map<unsigned int, MechanicalPhase> &phases);
     /// A debonding interface: the cells of material @c band that share a
     /// face with a cell of material @c phase carry the cohesive band law
     /// (solver/materials/cohesive_band.h), band thickness the voxel size.

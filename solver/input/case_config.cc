@@ -464,6 +464,7 @@ namespace solidanode
             "no phase is marked 'electrolyte: true', and step '" + step.name + "' (" + step.where +
             ") moves Li across active/electrolyte faces; without one use set_soc, hold, rest");
       check_plating_phases(root, c);
+      check_melting_temperatures(root.child("materials"), c.materials, *c.chemo);
     }
 
     /// A 'steps' case is small-strain linear elastic: no law keys that need a

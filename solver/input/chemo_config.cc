@@ -83,6 +83,40 @@ namespace solidanode
       step.output_every = static_cast<unsigned int>(every);
     }
 
+    void read_step_temperature(const InputNode &s, ProtocolStep &step)
+    {
+      if (const auto t = s.optional_child("temperature"))
+        {
+          step.temperature = t->as_quantity(Dimension::temperature);
+          if (!(*step.temperature > 0.) || *step.temperature > 2000.)
+            t->fail("expected an absolute temperature in (0, 2000] K, like '90 degC'");
+        }
+    }
+
+    /// A 'press' step: peak pressure, release_to, increments, temperature.
+    void read_press(const InputNode &s, ProtocolStep &step, ProtocolTop top)
+    {
+      if (top != ProtocolTop::pressure)
+        s.fail(std::string("'press' needs boundary.top: pressure (it is '") +
+               (top == ProtocolTop::free ? "free" : "displacement") + "')");
+      const InputNode p    = s.child("pressure");
+      const double    peak = positive(p, Dimension::pressure, "500 MPa");
+      step.release_to      = s.quantity("release_to", Dimension::pressure, 0.);
+      if (step.release_to < 0. || step.release_to > peak)
+        s.child("release_to").fail("expected a stack pressure between 0 and the peak "
+                                   "pressure of the step");
+      const long long n = s.integer("increments", 4);
+      if (n < 1 || n > 10000)
+        s.child("increments").fail("expected an integer in 1..10000");
+      step.increments = static_cast<unsigned int>(n);
+      step.pressure   = peak;
+      read_step_temperature(s, step);
+      const long long every = s.integer("output_every", 1);
+      if (every < 1)
+        s.child("output_every").fail("expected an integer >= 1");
+      step.output_every = static_cast<unsigned int>(every);
+    }
+
     void read_step(const InputNode &entry, const std::vector<std::string> &active,
                    bool plating, ProtocolTop top, const std::string &suffix,
                    std::vector<ProtocolStep> &out, unsigned int depth);
@@ -146,24 +180,7 @@ namespace solidanode
       // press: 'pressure' is the peak, so read it before the stack keys.
       if (step.kind == ProtocolStep::Kind::press)
         {
-          if (top != ProtocolTop::pressure)
-            s.fail(std::string("'press' needs boundary.top: pressure (it is '") +
-                   (top == ProtocolTop::free ? "free" : "displacement") + "')");
-          const InputNode p = s.child("pressure");
-          const double    peak = positive(p, Dimension::pressure, "500 MPa");
-          step.release_to = s.quantity("release_to", Dimension::pressure, 0.);
-          if (step.release_to < 0. || step.release_to > peak)
-            s.child("release_to").fail("expected a stack pressure between 0 and the peak "
-                                       "pressure of the step");
-          const long long n = s.integer("increments", 4);
-          if (n < 1 || n > 10000)
-            s.child("increments").fail("expected an integer in 1..10000");
-          step.increments = static_cast<unsigned int>(n);
-          step.pressure   = peak;
-          const long long every = s.integer("output_every", 1);
-          if (every < 1)
-            s.child("output_every").fail("expected an integer >= 1");
-          step.output_every = static_cast<unsigned int>(every);
+          read_press(s, step, top);
           out.push_back(step);
           return;
         }
@@ -175,6 +192,8 @@ namespace solidanode
           case ProtocolStep::Kind::rest:
             {
               step.duration = positive(s.child("time"), Dimension::time, "1 h");
+              if (step.kind == ProtocolStep::Kind::hold)
+                read_step_temperature(s, step);
               break;
             }
           case ProtocolStep::Kind::lithiate:

@@ -35,6 +35,12 @@ namespace solidanode
     double yield_stress = std::numeric_limits<double>::infinity(); ///< at x = 0 [Pa]
     double yield_stress_lithiated = -1.; ///< at x = 1 [Pa]; < 0: constant
     double hardening = 0.; ///< linear isotropic hardening modulus [Pa]
+    /// Johnson-Cook thermal softening of the yield stress and the hardening:
+    /// factor 1 - T*^m, T* = (T - reference) / (melting - reference) in
+    /// [0, 1); melting_temperature = 0: none.
+    double melting_temperature   = 0.;     ///< [K]
+    double softening_exponent    = 1.;     ///< m [-]
+    double reference_temperature = 298.15; ///< temperature of yield_stress [K]
   };
 
   /// Norton power-law creep of a phase (materials.<phase>.creep; Li metal):
@@ -88,6 +94,10 @@ namespace solidanode
     bool                  fixed_thickness = false; ///< hold the thickness of the step start
     bool                  clamped = false; ///< with fixed_thickness: the clamp also pulls
     std::optional<double> top_displacement; ///< boundary.top: displacement [m]
+
+    /// press, hold: temperature of the step (yield stresses with
+    /// thermal_softening, creep rates) [K]; unset: chemo.temperature.
+    std::optional<double> temperature;
 
     // press
     double       release_to = 0.; ///< stack pressure after the release [Pa]

@@ -25,6 +25,13 @@ namespace solidanode
       p["yield_stress_Pa"]         = m.plasticity.yield_stress;
       p["yield_stress_lithiated_Pa"] = m.plasticity.yield_stress_lithiated;
       p["hardening_Pa"]            = m.plasticity.hardening;
+      if (m.plasticity.melting_temperature > 0.)
+        {
+          Json &t                     = p["thermal_softening"];
+          t["melting_temperature_K"]  = m.plasticity.melting_temperature;
+          t["exponent"]               = m.plasticity.softening_exponent;
+          t["reference_temperature_K"] = m.plasticity.reference_temperature;
+        }
       e["electrolyte"]             = m.electrolyte;
       if (m.creep)
         {
@@ -76,6 +83,8 @@ namespace solidanode
         }
       if (s.duration)
         e["duration_s"] = *s.duration;
+      if (s.temperature)
+        e["temperature_K"] = *s.temperature;
       e["output_every"] = s.output_every;
       return e;
     }

@@ -12,6 +12,7 @@
 // add what: docs/architecture.md.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,8 @@ namespace solidanode
 {
   class InputNode;
   struct MaterialSpec;
+  struct PlasticitySpec;
+  struct ChemoSpec;
   struct MechanicalPhase;
   namespace constitutive
   {
@@ -91,4 +94,16 @@ namespace solidanode
   /// The von Mises stress above which @p spec's phase is flagged (its 99th
   /// percentile, per increment) [Pa]; infinity: none (laws/stress_limit.cc).
   double stress_limit_of(const MaterialSpec &spec);
+
+  /// The Johnson-Cook factor 1 - T*^m on the yield stress and hardening of
+  /// @p pl at temperature @p T [K]: 1 at or below the reference temperature
+  /// or without thermal_softening, 0 at or above the melting temperature
+  /// (laws/j2_plasticity.cc).
+  double softening_factor(const PlasticitySpec &pl, double T);
+
+  /// Fail at materials.<phase>.thermal_softening (@p materials_node) if the
+  /// case or one of its steps is as hot as the phase's melting temperature.
+  void check_melting_temperatures(const InputNode &materials_node,
+                                  const std::map<std::string, MaterialSpec> &materials,
+                                  const ChemoSpec &chemo);
 } // namespace solidanode

@@ -576,4 +576,11 @@ namespace solidanode
     commit();
     sync_cell_x();
   }
+
+  void LiTransport::set_temperature(const double temperature)
+  {
+    if (!(temperature > 0.) || !std::isfinite(temperature))
+      throw std::invalid_argument("Li transport: the temperature must be > 0 K");
+    RT_ = gas_constant * temperature;
+  }
 } // namespace solidanode

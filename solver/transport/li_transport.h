@@ -115,6 +115,9 @@ namespace solidanode
     /// Uniform x in every cell of phase @p label (trial and committed state).
     void set_uniform(unsigned int label, double x);
 
+    /// The temperature of the stress coupling Omega sigma_h / (R T) from now on [K].
+    void set_temperature(double temperature);
+
     /**
      * One backward Euler step of @p dt [s] from the committed state; the
      * result is the trial state (cell_x()). @p sigma_h: hydrostatic Cauchy

@@ -18,8 +18,6 @@ namespace solidanode
             found       = true;
             label       = l;
             site_volume = p.volume;
-            mech_phases[l].swelling    = 1.;
-            mech_phases[l].growth_axis = spec.axis;
           }
         if (std::find(spec.layer.begin(), spec.layer.end(), p.name) != spec.layer.end())
           {
@@ -37,6 +35,13 @@ namespace solidanode
                             "' has no voxel in the image: give the site (a seed film of "
                             "Li metal, e.g. a 'fill: " + spec.phase +
                             "' layer above the collector)");
+    shape_phases(mech_phases);
+  }
+
+  void PlatingSite::shape_phases(std::map<unsigned int, MechanicalPhase> &mech_phases) const
+  {
+    mech_phases.at(label).swelling    = 1.;
+    mech_phases.at(label).growth_axis = spec.axis;
   }
 
   void PlatingSite::find_cells(const dealii::parallel::distributed::Triangulation<3> &tria)

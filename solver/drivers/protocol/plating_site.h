@@ -36,6 +36,10 @@ namespace solidanode
     PlatingSite(const PlatingSpec &spec, const PhaseTable &table,
                 std::map<unsigned int, MechanicalPhase> &mech_phases);
 
+    /// Make the site phase in @p mech_phases swell along the growth axis
+    /// (the constructor does this; again after the phases are rebuilt).
+    void shape_phases(std::map<unsigned int, MechanicalPhase> &mech_phases) const;
+
     /// Remember the owned and ghost cells of the site (after the mesh exists).
     void find_cells(const dealii::parallel::distributed::Triangulation<3> &tria);
 

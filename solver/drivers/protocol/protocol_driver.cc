@@ -15,6 +15,16 @@ namespace solidanode
   using namespace dealii;
   using Kind = ProtocolStep::Kind;
 
+  namespace
+  {
+    std::string fmt_temperature(const double T)
+    {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.2f K (%.1f degC)", T, T - 273.15);
+      return buf;
+    }
+  } // namespace
+
   ProtocolDriver::ProtocolDriver(const CaseConfig &config, const RunOptions &options,
                                  MPI_Comm comm)
     : ctx_(config, options, comm,
@@ -48,6 +58,7 @@ namespace solidanode
       {
         const ProtocolStep &ps   = protocol[st_.step];
         const StepPlan      plan = plan_step(ps);
+        model_.set_temperature(ps.temperature.value_or(model_.chemo.temperature), ps.where);
         if (!st_.step_started)
           begin_step(ps, plan);
         Timer         timer(ctx_.comm, true);
@@ -144,7 +155,8 @@ namespace solidanode
       }
     ctx_.log("solidanode: protocol step " + std::to_string(st_.step + 1) + "/" +
              std::to_string(chemo.protocol.size()) + " '" + ps.name + "' (" +
-             protocol_kind_name(ps.kind) + "), stack " + stack_name(st_.stack));
+             protocol_kind_name(ps.kind) + "), stack " + stack_name(st_.stack) +
+             (ps.temperature ? ", " + fmt_temperature(model_.temperature) : std::string()));
   }
 
   bool ProtocolDriver::checkpoint_or_stop()

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <stdexcept>
 
 namespace solidanode
 {
@@ -58,7 +59,8 @@ namespace solidanode
         throw CollectiveError(e.what());
       }
     table       = std::make_unique<PhaseTable>(config, image);
-    mech_phases = table->mechanical_phases(chemo.temperature, config.solver.pore_closure);
+    temperature = chemo.temperature;
+    mech_phases = phases_at(temperature, config.file);
     active      = table->active_phases();
     electrolyte = table->electrolyte_labels();
     pore_labels = table->pore_labels();
@@ -69,6 +71,32 @@ namespace solidanode
         stress_coupling = stress_coupling || a.Omega > 0.;
         capacity_mol += a.c_max * phase_volume(label);
       }
+  }
+
+  std::map<unsigned int, MechanicalPhase> ProtocolModel::phases_at(const double T,
+                                                                  const std::string &where) const
+  {
+    try
+      {
+        auto phases = table->mechanical_phases(T, config.solver.pore_closure);
+        if (plating)
+          plating->shape_phases(phases);
+        return phases;
+      }
+    catch (const std::invalid_argument &e)
+      {
+        throw CollectiveError(where + ": " + e.what());
+      }
+  }
+
+  void ProtocolModel::set_temperature(const double T, const std::string &where)
+  {
+    if (T == temperature)
+      return;
+    mech_phases = phases_at(T, where);
+    mech->set_phases(mech_phases);
+    li->set_temperature(T);
+    temperature = T;
   }
 
   void ProtocolModel::set_up_bands()

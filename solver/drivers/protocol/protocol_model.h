@@ -61,8 +61,15 @@ namespace solidanode
     /// Li in the alloying phases over their capacity [-] (0 without any).
     double alloy_soc() const;
 
+    /// Mechanics (yield stresses with thermal_softening, creep rates) and Li
+    /// transport at @p T [K] from now on; @p where names the step for errors.
+    void set_temperature(double T, const std::string &where);
+    double temperature = 298.15; ///< the current one [K]
+
   private:
     void set_up_phases();
+    /// The phase table's mechanics at @p T (with the plating site's growth).
+    std::map<unsigned int, MechanicalPhase> phases_at(double T, const std::string &where) const;
     /// chemo.interfaces into the mechanics' cohesive bands (names to labels,
     /// bands thin enough for their law).
     void set_up_bands();

@@ -81,7 +81,7 @@ namespace solidanode
     std::vector<std::string> columns = {
       "increment", "step", "step_name", "time_s", "dt_s", "state_of_charge", "li_total_mol",
       "li_passed_mol", "stack_mode", "applied_pressure_Pa", "stack_pressure_Pa",
-      "mean_top_displacement_m", "thickness_m", "porosity"};
+      "mean_top_displacement_m", "thickness_m", "porosity", "temperature_K"};
     for (const auto &[label, a] : model_.active)
       for (const std::string &c :
            {"state_of_charge_" + a.name, "interface_area_" + a.name + "_m2",
@@ -438,6 +438,7 @@ namespace solidanode
     row["mean_top_displacement_m"] = fmt(uz);
     row["thickness_m"]             = fmt(thickness);
     row["porosity"]                = fmt(porosity);
+    row["temperature_K"]           = fmt(model_.temperature);
     add_phase_columns(row, v, faces);
     add_pressed_columns(row, closed, faces);
     add_band_columns(row);
