@@ -213,6 +213,10 @@ namespace solidanode
     /// CG (AMG rebuilt if @p rebuild_amg, else per NewtonSettings) for
     /// matrix_ du_ = r_; returns the PETSc converged reason.
     int linear_solve(bool rebuild_amg, bool fgmres, NewtonStatistics &st);
+    /// One Krylov solve at linear_rtol_, with the AMG kept (@p lag) or set
+    /// up again (reusing its interpolation per NewtonSettings unless
+    /// @p rebuild_amg).
+    int krylov_solve(bool lag, bool rebuild_amg, bool fgmres, NewtonStatistics &st);
     /// One cell: forces, tangent, updated history, averages.
     bool cell_kernel(unsigned int cell, const double *u_local, bool want_force,
                      Tangent tangent, double *history_new, CellOutput &out) const;
@@ -275,5 +279,7 @@ namespace solidanode
     dealii::PETScWrappers::MPI::Vector u_, u_committed_, u_trial_, r_, du_;
     dealii::PETScWrappers::MPI::SparseMatrix matrix_;
     std::unique_ptr<ElasticKrylov>           krylov_;
+    unsigned int fresh_linear_its_ = 0;  ///< CG its with the last fresh AMG; 0: rebuild next
+    double       linear_rtol_      = 1e-8; ///< CG tolerance of the current Newton iteration
   };
 } // namespace solidanode

@@ -103,6 +103,11 @@ namespace solidanode
 
         const unsigned int its_before = st.linear_iterations;
         const char        *fallback   = "";
+        const double       tol_newton = std::max(newton_.relative_tolerance * r0, atol_);
+        linear_rtol_ = newton_.max_forcing > 0. && b_norm > 0. ?
+                         std::max(linear_.relative_tolerance,
+                                  std::min(newton_.max_forcing, 0.1 * tol_newton / b_norm)) :
+                         linear_.relative_tolerance;
         const int reason = solve_for_update(it, lift, b_norm, fallback, st);
         st.iterations    = it + 1;
         if (reason < 0)
@@ -245,6 +250,21 @@ namespace solidanode
 
   int FiniteStrainSolver::linear_solve(bool rebuild_amg, bool fgmres, NewtonStatistics &st)
   {
+    // The AMG of the first tangent of a solve serves the later Newton
+    // iterations while CG with it converges in at most twice (+10) the
+    // iterations it took when fresh; otherwise it is set up again.
+    const bool lag = newton_.lag_preconditioner && !rebuild_amg && krylov_ &&
+                     fresh_linear_its_ > 0;
+    const int reason = krylov_solve(lag, rebuild_amg, fgmres, st);
+    if (lag && reason < 0)
+      return krylov_solve(false, rebuild_amg, fgmres, st);
+    return reason;
+  }
+
+
+  int FiniteStrainSolver::krylov_solve(bool lag, bool rebuild_amg, bool fgmres,
+                                       NewtonStatistics &st)
+  {
     double t0 = MPI_Wtime();
     PC     pc = nullptr;
     if (!krylov_)
@@ -252,21 +272,31 @@ namespace solidanode
                                                 /*nonzero_initial_guess=*/false);
     else
       {
-        // A fresh AMG hierarchy for the first tangent of each solve, the same
-        // aggregates and prolongators for the later ones if so configured.
-        check_petsc(KSPGetPC(krylov_->ksp(), &pc), "KSPGetPC");
-        check_petsc(PCGAMGSetReuseInterpolation(
-                      pc, (newton_.reuse_amg_interpolation && !rebuild_amg) ? PETSC_TRUE
-                                                                            : PETSC_FALSE),
-                    "PCGAMGSetReuseInterpolation");
-        // PCSetUp rebuilds (or, with reuse, updates) the hierarchy when the
-        // matrix changed; KSPSolve would do it anyway, this times it apart.
-        check_petsc(PCSetUp(pc), "PCSetUp (AMG setup)");
+        KSP ksp = krylov_->ksp();
+        check_petsc(KSPSetReusePreconditioner(ksp, lag ? PETSC_TRUE : PETSC_FALSE),
+                    "KSPSetReusePreconditioner");
+        if (!lag)
+          {
+            // A fresh AMG hierarchy for the first tangent of each solve, the
+            // same aggregates and prolongators for the later ones if so
+            // configured.
+            check_petsc(KSPGetPC(ksp, &pc), "KSPGetPC");
+            check_petsc(PCGAMGSetReuseInterpolation(
+                          pc, (newton_.reuse_amg_interpolation && !rebuild_amg) ? PETSC_TRUE
+                                                                                : PETSC_FALSE),
+                        "PCGAMGSetReuseInterpolation");
+            // PCSetUp rebuilds (or, with reuse, updates) the hierarchy when
+            // the matrix changed; KSPSolve would do it anyway, this times it.
+            check_petsc(PCSetUp(pc), "PCSetUp (AMG setup)");
+          }
       }
     st.setup_seconds += elapsed(t0);
 
     KSP ksp = krylov_->ksp();
     t0      = MPI_Wtime();
+    check_petsc(KSPSetTolerances(ksp, linear_rtol_, 1e-300, PETSC_DEFAULT,
+                                 static_cast<PetscInt>(linear_.max_iterations)),
+                "KSPSetTolerances");
     if (fgmres)
       {
         check_petsc(KSPSetType(ksp, KSPFGMRES), "KSPSetType");
@@ -285,6 +315,11 @@ namespace solidanode
       }
     st.linear_iterations += static_cast<unsigned int>(its);
     st.solve_seconds += elapsed(t0);
+    const auto n = static_cast<unsigned int>(its);
+    if (!lag)
+      fresh_linear_its_ = reason < 0 ? 0u : std::max(1u, n);
+    else if (n > 2 * fresh_linear_its_ + 10)
+      fresh_linear_its_ = 0; // the next solve sets the AMG up again
     return static_cast<int>(reason);
   }
 } // namespace solidanode

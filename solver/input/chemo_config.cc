@@ -418,6 +418,10 @@ namespace solidanode
         if (it < 1 || it > 1000)
           s->child("newton_max_iterations").fail("expected an integer in 1..1000");
         c.newton_max_iterations = static_cast<unsigned int>(it);
+        c.newton_forcing = s->quantity("newton_forcing", Dimension::dimensionless, c.newton_forcing);
+        if (!(c.newton_forcing >= 0. && c.newton_forcing <= 0.1))
+          s->child("newton_forcing").fail("expected a CG tolerance in [0, 0.1] (0: solver.rtol)");
+        c.newton_lag_amg = s->boolean("newton_lag_amg", c.newton_lag_amg);
         c.max_soc_change = s->quantity("max_soc_change", Dimension::dimensionless,
                                        c.max_soc_change);
         if (!(c.max_soc_change > 0. && c.max_soc_change <= 1.))

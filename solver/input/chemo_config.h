@@ -144,6 +144,11 @@ namespace solidanode
     // Newton and time stepping
     double       newton_rtol   = 1e-8;
     unsigned int newton_max_iterations = 25;
+    /// Inexact Newton: the CG of a Newton step stops at a relative residual
+    /// of at most this (NewtonSettings::max_forcing); 0: at solver.rtol.
+    double       newton_forcing = 1e-3;
+    /// Keep the AMG of a solve's first tangent for its later Newton steps.
+    bool         newton_lag_amg = true;
     double       max_soc_change = 0.02; ///< per time step (galvanostatic)
     double       dt_initial     = 0.;   ///< [s]; 0: from max_soc_change / 4
     double       dt_min         = 1e-3; ///< [s]; a clear error below it

@@ -117,6 +117,8 @@ namespace solidanode
     ch["availability_weighting"] = chemo.availability_weighting;
     ch["newton_rtol"]            = chemo.newton_rtol;
     ch["newton_max_iterations"]  = chemo.newton_max_iterations;
+    ch["newton_forcing"]         = chemo.newton_forcing;
+    ch["newton_lag_amg"]         = chemo.newton_lag_amg;
     ch["max_soc_change"]         = chemo.max_soc_change;
     ch["dt_initial_s"]           = chemo.dt_initial;
     ch["dt_min_s"]               = chemo.dt_min;

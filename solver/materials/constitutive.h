@@ -91,6 +91,15 @@ namespace solidanode
     /// Newton iterations (PCGAMGSetReuseInterpolation). Off by default: on
     /// the 32^3 benchmark with plastic Si, CG then needed > 1000 iterations.
     bool         reuse_amg_interpolation = false;
+    /// Keep the whole AMG hierarchy of the first tangent of a solve for the
+    /// later Newton iterations (CG on the new tangent, preconditioned by the
+    /// old one); rebuilt when CG with it fails or needs more than twice the
+    /// iterations (+10) of the fresh one.
+    bool         lag_preconditioner = true;
+    /// Inexact Newton: CG stops at eta = max(solver rtol, min(max_forcing,
+    /// 0.1 tol / |b|)), tol = max(relative_tolerance |R0|, atol); 0: at the
+    /// solver rtol always.
+    double       max_forcing = 1e-3;
     /// Start each time step (FiniteStrainSolver::set_time_step > 0) from
     /// the committed displacement extrapolated linearly along the last
     /// committed step, instead of the committed displacement itself.

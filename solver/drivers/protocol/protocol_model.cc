@@ -145,6 +145,8 @@ namespace solidanode
     newton.absolute_tolerance = chemo.newton_rtol * 1e6 * image.voxel_size[0] *
                                 image.voxel_size[1] * std::sqrt(n_dofs_estimate);
     newton.max_iterations = chemo.newton_max_iterations;
+    newton.max_forcing        = chemo.newton_forcing;
+    newton.lag_preconditioner = chemo.newton_lag_amg;
     newton.verbose        = std::getenv("SOLIDANODE_NEWTON_VERBOSE") != nullptr;
     // Extrapolated starts pay off for plating and creep (3 instead of 7-16
     // Newton iterations); for swelling Si they cost ~20 % more.
