@@ -132,6 +132,25 @@ output: {every: 1000, checkpoint_every: 0, microstructure: false}
     return done.at(key);
   }
 
+  /// A solid block of phase SE, n x n x 6 voxels of 1 um, written to
+  /// @p dir/solid.vti; returns its absolute path. Collective.
+  std::string solid_block(const std::string &dir, unsigned int n)
+  {
+    const std::string vti = dir + "/solid.vti";
+    if (rank() == 0)
+      {
+        VoxelImage img;
+        img.dims        = {{n, n, 6}};
+        img.voxel_size  = {{1e-6, 1e-6, 1e-6}};
+        img.phase_names = {{1, "SE"}};
+        img.labels.assign(img.n_voxels(), 1);
+        fs::create_directories(dir);
+        write_vti(img, vti);
+      }
+    MPI_Barrier(comm);
+    return fs::absolute(vti).string();
+  }
+
   double initial_porosity()
   {
     const VoxelImage img = porous_block();
@@ -226,19 +245,8 @@ TEST(Pressing, RigidPunchOnAnElasticBlockGivesTheConfinedModulus)
   // (P-wave) modulus, within 1 % (finite strain at a strain of 1.5e-3).
   const std::string dir = test_support::output_dir("pressing", "punch_elastic");
   test_support::clean(dir);
-  const std::string vti = dir + "/solid.vti";
-  if (rank() == 0)
-    {
-      VoxelImage img;
-      img.dims        = {{4, 4, 6}};
-      img.voxel_size  = {{1e-6, 1e-6, 1e-6}};
-      img.phase_names = {{1, "SE"}};
-      img.labels.assign(img.n_voxels(), 1);
-      fs::create_directories(dir);
-      write_vti(img, vti);
-    }
-  MPI_Barrier(comm);
-  const CsvTable t = test_support::run_case_text("microstructure: {vti: " + fs::absolute(vti).string() + R"(}
+  const std::string vti = solid_block(dir, 4);
+  const CsvTable t = test_support::run_case_text("microstructure: {vti: " + vti + R"(}
 materials:
   SE: {E: 10 GPa, nu: 0.3}
 boundary: {sides: rollers, top: pressure}
@@ -273,19 +281,8 @@ TEST(Pressing, HotPressFlowsAtTheThermallySoftenedYieldStress)
   // 0.5 % and the temperature column of each step.
   const std::string dir = test_support::output_dir("pressing", "hot_press");
   test_support::clean(dir);
-  const std::string vti = dir + "/solid.vti";
-  if (rank() == 0)
-    {
-      VoxelImage img;
-      img.dims        = {{3, 3, 6}};
-      img.voxel_size  = {{1e-6, 1e-6, 1e-6}};
-      img.phase_names = {{1, "SE"}};
-      img.labels.assign(img.n_voxels(), 1);
-      fs::create_directories(dir);
-      write_vti(img, vti);
-    }
-  MPI_Barrier(comm);
-  const CsvTable t = test_support::run_case_text("microstructure: {vti: " + fs::absolute(vti).string() + R"(}
+  const std::string vti = solid_block(dir, 3);
+  const CsvTable t = test_support::run_case_text("microstructure: {vti: " + vti + R"(}
 materials:
   SE: {E: 10 GPa, nu: 0.3, yield_stress: 150 MPa,
        thermal_softening: {melting_temperature: 275 degC, exponent: 1, reference: 25 degC}}

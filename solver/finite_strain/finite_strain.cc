@@ -100,8 +100,8 @@ namespace solidanode
     std::size_t n = 0;
     for (const auto &[id, phase] : phases)
       {
-        check_phase(id, phase);
-        if (id > 255 || phase_of_material_[id] < 0)
+        check_phase(id, phase); // also id <= 255
+        if (phase_of_material_[id] < 0)
           throw CollectiveError("FiniteStrainSolver::set_phases: material id " +
                                 std::to_string(id) + " was not there at construction");
         ++n;
