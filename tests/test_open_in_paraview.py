@@ -220,7 +220,7 @@ def real_paraview(pvpython, plan, source, work, tag):
     with open(state, "w") as f:
         f.write("an older state file\n")
     prefix = [] if os.environ.get("DISPLAY") else ["xvfb-run", "-a", "-s",
-                                                   "-screen 0 1280x1024x24"]
+                                                   "-screen 0 1280x1024x24 -noreset"]
     start = time.monotonic()
     rc, out, err = script(source, "--save-state", state, python=pvpython, prefix=prefix)
     check(rc == 0, f"pvpython ({tag}): exit 0 in {time.monotonic() - start:.1f} s",

@@ -20,13 +20,15 @@ if ! "$py" -c 'import vtk, numpy' 2>/dev/null; then
   echo "FAIL: $py cannot import vtk and numpy (apt-get install python3-vtk9 python3-numpy; scripts/install_deps.sh)"
   exit 1
 fi
-# One X server for the whole script: back-to-back 'xvfb-run -a' calls race
-# (a new call can take the display number of the server the previous call is
-# still shutting down, and its client then loses the connection mid-render).
+# One X server for the whole script, started with -noreset: back-to-back
+# 'xvfb-run -a' calls race (a new call can take the display number of a server
+# still shutting down), and an X server resets when its last client closes,
+# so the next render could connect during the reset ("bad X server
+# connection", seen in CI with one server and no -noreset).
 if [ -n "${DISPLAY:-}" ]; then
   run=("$py")
 elif command -v xvfb-run >/dev/null 2>&1; then
-  exec xvfb-run -a -s "-screen 0 1280x1024x24" bash "$0" "$@"
+  exec xvfb-run -a -s "-screen 0 1280x1024x24 -noreset" bash "$0" "$@"
 else
   echo "FAIL: no display and xvfb-run not installed (apt-get install xvfb; scripts/install_deps.sh)"
   exit 1
@@ -102,6 +104,12 @@ render() {  # render NAME ARGS... : log in $tmp/NAME.log, status in $rc
   local name=$1; shift
   timeout 300 "${run[@]}" "$src/postprocess/render.py" "$@" > "$tmp/$name.log" 2>&1
   rc=$?
+  if [ "$rc" -ne 0 ] && grep -q "bad X server connection" "$tmp/$name.log"; then
+    # The X server, not the renderer: say so and try once more.
+    echo "  [$name] lost the X server connection (status $rc); rendering once more"
+    timeout 300 "${run[@]}" "$src/postprocess/render.py" "$@" > "$tmp/$name.log" 2>&1
+    rc=$?
+  fi
   sed "s/^/  [$name] /" "$tmp/$name.log"
 }
 
