@@ -8,7 +8,8 @@ their unit: _Pa, _m, _m2, _s) and writes, into DIR (default
 RESULTS_DIR/plots/):
 
   pressure_thickness.png  stack pressure [MPa] and thickness [um] vs time
-                          [h] with a state-of-charge panel (protocol runs),
+                          [h] with panels of the state of charge and of the
+                          plated Li [um] where they vary (protocol runs),
                           else vs state_of_charge, else vs the first
                           eigenstrain_<phase> that varies, else vs increment
   porosity_contact.png    porosity, the fraction of each active phase's
@@ -262,7 +263,7 @@ def skipped(what, why):
 # --------------------------------------------------------------------------
 
 PANEL_NAMES = {"stack_pressure_Pa": "stack pressure", "thickness_m": "thickness",
-               "state_of_charge": "state of charge"}
+               "state_of_charge": "state of charge", "plated_li_thickness_m": "plated Li"}
 
 
 def plot_pressure_thickness(table, out_dir, written):
@@ -279,8 +280,10 @@ def plot_pressure_thickness(table, out_dir, written):
         # Protocol runs (press, lithiate, delithiate, ...): along time, with
         # the state of charge as a panel of its own.
         x, xlabel, along_load = table["time_s"] / 3600., "time [h]", True
-        if table.has("state_of_charge"):
+        if table.has("state_of_charge") and varies(table["state_of_charge"]):
             panels.insert(0, ("state_of_charge", "state of charge [-]", 1.))
+        if table.has("plated_li_thickness_m") and varies(table["plated_li_thickness_m"]):
+            panels.insert(0, ("plated_li_thickness_m", "plated Li [µm]", 1e6))
     elif table.has("state_of_charge"):
         x, xlabel = table["state_of_charge"], "state of charge [-]"
     else:
