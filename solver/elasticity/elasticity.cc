@@ -123,11 +123,10 @@ namespace solidanode
     fix(boundary_id::bottom, uz, zero);
     fix(boundary_id::x_min, ux, zero);
     fix(boundary_id::y_min, uy, zero);
-    if (sides_ == SideCondition::rollers)
-      {
-        fix(boundary_id::x_max, ux, zero);
-        fix(boundary_id::y_max, uy, zero);
-      }
+    if (x_max_held(sides_))
+      fix(boundary_id::x_max, ux, zero);
+    if (y_max_held(sides_))
+      fix(boundary_id::y_max, uy, zero);
     if (top_ == TopCondition::displacement)
       {
         Vector<double> value(3);

@@ -24,8 +24,14 @@ namespace solidanode
   enum class SideCondition
   {
     rollers, ///< u.n = 0 on all four lateral faces (confined cell)
-    free     ///< rollers on x_min, y_min only; x_max, y_max traction free
+    free,    ///< rollers on x_min, y_min only; x_max, y_max traction free
+    edge     ///< rollers on x_min, y_min and y_max; x_max traction free: a
+             ///< plane-strain strip whose x_max face is a free edge
   };
+
+  /// Whether the x_max (y_max) face carries rollers under @p sides.
+  inline bool x_max_held(SideCondition sides) { return sides == SideCondition::rollers; }
+  inline bool y_max_held(SideCondition sides) { return sides != SideCondition::free; }
 
   enum class TopCondition
   {

@@ -65,11 +65,10 @@ namespace solidanode
       };
       std::vector<std::pair<unsigned int, ComponentMask>> d = {
         {boundary_id::bottom, mask(2)}, {boundary_id::x_min, mask(0)}, {boundary_id::y_min, mask(1)}};
-      if (sides == SideCondition::rollers)
-        {
-          d.emplace_back(boundary_id::x_max, mask(0));
-          d.emplace_back(boundary_id::y_max, mask(1));
-        }
+      if (x_max_held(sides))
+        d.emplace_back(boundary_id::x_max, mask(0));
+      if (y_max_held(sides))
+        d.emplace_back(boundary_id::y_max, mask(1));
       if (top == TopCondition::displacement)
         d.emplace_back(boundary_id::top, mask(2));
       return d;

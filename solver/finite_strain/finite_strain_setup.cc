@@ -104,11 +104,10 @@ namespace solidanode
         fix(boundary_id::bottom, 2, 1);
         fix(boundary_id::x_min, 0, 1);
         fix(boundary_id::y_min, 1, 1);
-        if (sides_ == SideCondition::rollers)
-          {
-            fix(boundary_id::x_max, 0, 1);
-            fix(boundary_id::y_max, 1, 1);
-          }
+        if (x_max_held(sides_))
+          fix(boundary_id::x_max, 0, 1);
+        if (y_max_held(sides_))
+          fix(boundary_id::y_max, 1, 1);
         if (cell_faces_[c] & (1u << boundary_id::top))
           for (unsigned int v = 0; v < 8; ++v)
             if (vertex_on_face(v, boundary_id::top))

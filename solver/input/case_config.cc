@@ -400,8 +400,10 @@ namespace solidanode
         boundary.sides = SideCondition::rollers;
       else if (sides == "free")
         boundary.sides = SideCondition::free;
+      else if (sides == "edge")
+        boundary.sides = SideCondition::edge;
       else
-        b.child("sides").fail("found '" + sides + "', expected 'rollers' or 'free'");
+        b.child("sides").fail("found '" + sides + "', expected 'rollers', 'free' or 'edge'");
       const std::string top = b.string("top", "pressure");
       if (top == "pressure")
         boundary.top = TopCondition::pressure;

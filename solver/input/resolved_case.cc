@@ -59,7 +59,9 @@ namespace solidanode
             e["nu"]    = mat.nu;
           }
       }
-    j["boundary"]["sides"] = c.boundary.sides == SideCondition::rollers ? "rollers" : "free";
+    j["boundary"]["sides"] = c.boundary.sides == SideCondition::rollers ? "rollers"
+                             : c.boundary.sides == SideCondition::free  ? "free"
+                                                                        : "edge";
     j["boundary"]["top"]   = c.boundary.top == TopCondition::pressure     ? "pressure" :
                              c.boundary.top == TopCondition::displacement ? "displacement" :
                                                                             "free";
