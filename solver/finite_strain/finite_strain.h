@@ -256,6 +256,7 @@ namespace solidanode
     std::vector<unsigned char> cell_phase_; ///< index into phases_
     std::vector<Band>          bands_;
     std::vector<signed char>   cell_band_; ///< index into bands_, -1: none (empty: no bands)
+    std::vector<std::array<float, 3>> cell_band_normal_; ///< unit normal of a band cell's interface
     /// The cohesive band parameters of @p cell into @p m (if it has any).
     void apply_band(unsigned int cell, constitutive::PointMaterial &m) const;
     std::vector<unsigned char> cell_faces_; ///< bit f: face f on the box boundary f

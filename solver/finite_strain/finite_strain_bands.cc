@@ -20,6 +20,7 @@ namespace solidanode
   {
     bands_ = bands;
     cell_band_.assign(bands.empty() ? 0 : tria_.n_active_cells(), -1);
+    cell_band_normal_.assign(cell_band_.size(), {{0.f, 0.f, 1.f}});
     if (bands.size() > 127)
       throw std::invalid_argument("at most 127 cohesive interfaces");
     // A neighbour across face f that is present on this rank (not
@@ -43,12 +44,27 @@ namespace solidanode
         for (unsigned int b = 0; b < bands_.size() && cell_band_[cell->active_cell_index()] < 0;
              ++b)
           if (cell->material_id() == bands_[b].band)
-            for (unsigned int f = 0; f < GeometryInfo<3>::faces_per_cell; ++f)
-              if (touches(cell, f, bands_[b].phase))
-                {
-                  cell_band_[cell->active_cell_index()] = static_cast<signed char>(b);
-                  break;
-                }
+            {
+              // The interface normal: the sum of the outward normals of the
+              // faces shared with the other phase (a staircase's mean
+              // normal); the first such face's axis where they cancel.
+              double       n[3] = {0., 0., 0.};
+              int          first = -1;
+              for (unsigned int f = 0; f < GeometryInfo<3>::faces_per_cell; ++f)
+                if (touches(cell, f, bands_[b].phase))
+                  {
+                    n[f / 2] += f % 2 ? 1. : -1.;
+                    first = first < 0 ? int(f / 2) : first;
+                  }
+              if (first < 0)
+                continue;
+              const unsigned int c    = cell->active_cell_index();
+              const double       norm = std::sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]);
+              cell_band_[c]           = static_cast<signed char>(b);
+              for (unsigned int i = 0; i < 3; ++i)
+                cell_band_normal_[c][i] =
+                  static_cast<float>(norm > 0. ? n[i] / norm : (int(i) == first ? 1. : 0.));
+            }
   }
 
   void FiniteStrainSolver::apply_band(unsigned int cell, constitutive::PointMaterial &m) const
@@ -60,6 +76,8 @@ namespace solidanode
     m.band_energy    = b.fracture_energy;
     m.band_thickness = band_thickness();
     m.band_residual  = b.residual;
+    for (unsigned int i = 0; i < 3; ++i)
+      m.band_normal[i] = cell_band_normal_[cell][i];
   }
 
   void FiniteStrainSolver::cell_band_state(std::vector<double> *damage,

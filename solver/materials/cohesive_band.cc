@@ -117,16 +117,25 @@ namespace solidanode
         tau[i] = out.cauchy[i] * scale;
       const double p     = (tau[0] + tau[4] + tau[8]) / 3.;
       const double p_eff = tension ? p / (1. - d) : p;
-      double       ss    = 0.; // s:s of the effective deviator
-      for (unsigned int i = 0; i < 9; ++i)
+      // The effective (undamaged) traction t = tau_eff n on the interface
+      // plane: its normal part sigma_nn and its shear t_s. Stresses within
+      // the plane (the band layer's share of its phase's in-plane load) do
+      // not open the interface.
+      const auto &n = m.band_normal;
+      double      t[3];
+      for (unsigned int i = 0; i < 3; ++i)
         {
-          const double s_eff = (tau[i] - (i % 4 == 0 ? p : 0.)) / (1. - d);
-          ss += s_eff * s_eff;
+          t[i] = 0.;
+          for (unsigned int j = 0; j < 3; ++j)
+            t[i] += ((tau[3 * i + j] - (i == j ? p : 0.)) / (1. - d) + (i == j ? p_eff : 0.)) * n[j];
         }
-      // Y+ = <p>+^2 / (2 K) + s:s / (4 mu): the energy the damage releases
-      // (compression keeps its volumetric part); eps_eq = sqrt(2 Y+ / M).
-      const double Y   = (p_eff > 0. ? p_eff * p_eff / (2. * m.kappa) : 0.) + ss / (4. * m.mu);
-      const double eps = std::sqrt(2. * Y / constrained_modulus(m));
+      const double s_nn = t[0] * n[0] + t[1] * n[1] + t[2] * n[2];
+      const double t_s2 = std::max(0., t[0] * t[0] + t[1] * t[1] + t[2] * t[2] - s_nn * s_nn);
+      // Y+ = <sigma_nn>+^2 / (2 M) + t_s^2 / (2 mu): the energy per unit
+      // volume of opening and sliding the band; eps_eq = sqrt(2 Y+ / M).
+      const double M   = constrained_modulus(m);
+      const double Y   = (s_nn > 0. ? s_nn * s_nn / (2. * M) : 0.) + t_s2 / (2. * m.mu);
+      const double eps = std::sqrt(2. * Y / M);
       if (history_new)
         history_new[7] = std::max(kappa_n, eps);
       return true;

@@ -158,6 +158,9 @@ namespace solidanode
       /// tensile strength [Pa] (0: no band), fracture energy [J/m^2], band
       /// thickness [m], residual stiffness fraction of a broken band [-].
       double band_strength = 0., band_energy = 0., band_thickness = 0., band_residual = 0.;
+      /// Unit normal of the band's interface (reference configuration):
+      /// from the faces the band cell shares with the other phase.
+      std::array<double, 3> band_normal{{0., 0., 1.}};
     };
 
     double  det(const Tensor2 &a);
