@@ -100,6 +100,11 @@ namespace solidanode
       {"J/m^2", Dimension::surface_energy, 1.0},
       {"mJ/m2", Dimension::surface_energy, 1e-3},
       {"mJ/m^2", Dimension::surface_energy, 1e-3},
+
+      {"Pa/m", Dimension::areal_stiffness, 1.0},
+      {"MPa/um", Dimension::areal_stiffness, 1e12},
+      {"MPa/mm", Dimension::areal_stiffness, 1e9},
+      {"GPa/m", Dimension::areal_stiffness, 1e9},
     };
 
     /// Short name of a dimension without example units, e.g. "a pressure".
@@ -139,6 +144,8 @@ namespace solidanode
             return "a current density";
           case Dimension::surface_energy:
             return "a surface energy";
+          case Dimension::areal_stiffness:
+            return "a stiffness per area";
         }
       return "a quantity";
     }
@@ -241,6 +248,8 @@ namespace solidanode
           return "a current density (A/m2, mA/cm2)";
         case Dimension::surface_energy:
           return "a surface energy (J/m2, mJ/m2)";
+        case Dimension::areal_stiffness:
+          return "a stiffness per area (Pa/m, MPa/um, MPa/mm, GPa/m)";
       }
     return "a quantity";
   }

@@ -27,6 +27,7 @@ namespace solidanode
     molar_energy,  ///< J/mol, kJ/mol (activation energies)
     current_density, ///< A/m2 (SI), mA/cm2
     surface_energy,  ///< J/m2 (SI), mJ/m2 (fracture energies)
+    areal_stiffness, ///< Pa/m (SI), MPa/um, MPa/mm, GPa/m (a spring per unit area)
   };
 
   /// Human-readable name with example units, e.g. "a length (m, mm, um, nm)".

@@ -16,6 +16,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -38,7 +39,7 @@ namespace
                nu_lif = 0.20, E_c = 20e9, nu_c = 0.2, E_se = 22e9, nu_se = 0.37;
   const double lif_limit = 0.2e9; // materials.LiF.stress_limit of the case [Pa]
 
-  const std::string lif_case = R"(microstructure:
+  std::string lif_case(const std::string &gap) { return R"(microstructure:
   build:
     dims: [2, 2, 11]
     voxel_size: 1 um
@@ -64,10 +65,10 @@ chemo:
   plating: {phase: Li, molar_volume: 13.0 cm3/mol, layer: [LiF, a_C], collector: Ni, separator: LPSCl}
 protocol:
   - hold: {pressure: 5 MPa, time: 1 s}
-  - lithiate: {name: plate, current_density: 1 mA/cm2, charge: 0.03 mAh/cm2, thickness: fixed}
-  - delithiate: {name: strip, current_density: 1 mA/cm2, charge: 0.03 mAh/cm2, thickness: fixed}
+  - lithiate: {name: plate, current_density: 1 mA/cm2, charge: 0.03 mAh/cm2, )" + gap + R"(}
+  - delithiate: {name: strip, current_density: 1 mA/cm2, charge: 0.03 mAh/cm2, )" + gap + R"(}
 output: {checkpoint_every: 0, profiles: false}
-)";
+)"; }
 
   Layer layer(double thickness, double E, double nu, double growth = 1.)
   {
@@ -91,7 +92,7 @@ TEST(LiFLayer, PlatingUnderLiFAtAFixedGapLoadsTheLayersInSeries)
 {
   const std::string dir = test_support::output_dir("plating", "lif_fixed_gap");
   clean(dir);
-  const CsvTable t    = run_case_text(lif_case, dir);
+  const CsvTable t    = run_case_text(lif_case("thickness: fixed"), dir);
   const auto    &rows = t.rows();
   ASSERT_GE(rows.size(), 3u);
   const double faraday = 96485.33212, area = 4 * h * h, molar_volume = 13.0e-6;
@@ -167,4 +168,63 @@ TEST(LiFLayer, PlatingUnderLiFAtAFixedGapLoadsTheLayersInSeries)
                 value(t, last_plate, "plated_li_mol"), last_plate - first_plate + 1,
                 value(t, last_plate, "stack_pressure_Pa"), worst_p, worst_lif,
                 value(t, end, "stack_pressure_Pa"));
+}
+
+TEST(LiFLayer, ACompliantFrameSharesThePlatedGrowthWithTheStack)
+{
+  // The same column held by a cell frame of 1000 MPa/um per unit area
+  // (the column's own stiffness is ~2600 MPa/um): the plated thickness
+  // is shared between compressing the layers and opening the frame,
+  //   sum_i h_i g_i s_i(-p) = H0 + (p - p0) / k,
+  // with H0, p0 at the start of the plating step.
+  const std::string dir = test_support::output_dir("plating", "lif_frame");
+  clean(dir);
+  const double   k = 1000e12; // 1000 MPa/um [Pa/m]
+  const CsvTable t = run_case_text(
+    lif_case("thickness: fixed, frame_stiffness: 1000 MPa/um"), dir);
+  const double area = 4 * h * h, molar_volume = 13.0e-6;
+  std::size_t  hold = 0, last_plate = 0;
+  for (std::size_t r = 0; r < t.rows().size(); ++r)
+    {
+      const std::string step = string_value(t, r, "step_name");
+      hold                   = step == "hold" ? r : hold;
+      last_plate             = step == "plate" ? r : last_plate;
+    }
+  ASSERT_GT(last_plate, hold);
+  const double H0 = value(t, hold, "thickness_m"), p0 = value(t, hold, "stack_pressure_Pa");
+  auto framed_pressure = [&](double x) {
+    auto excess = [&](double p) {
+      double H = 0.;
+      for (const auto &l : stack(x))
+        H += l.thickness * l.growth * confined_stretch(l.kappa, l.mu, -p);
+      return H - H0 - (p - p0) / k;
+    };
+    double lo = 0., hi = 50e9; // excess falls with p
+    for (int it = 0; it < 200; ++it)
+      (excess(0.5 * (lo + hi)) > 0. ? lo : hi) = 0.5 * (lo + hi);
+    return 0.5 * (lo + hi);
+  };
+  double worst = 0.;
+  for (std::size_t r = hold + 1; r <= last_plate; ++r)
+    {
+      const double x  = value(t, r, "plated_li_mol") * molar_volume / (area * 2 * h);
+      const double p  = value(t, r, "stack_pressure_Pa");
+      const double cf = framed_pressure(x);
+      worst           = std::max(worst, std::abs(p / cf - 1.));
+      // The secant holds the gap to 1e-4 voxel or 1e-3 of the pressure.
+      EXPECT_NEAR(p, cf, 1e-3 * cf) << "row " << r;
+      // The frame opened by (p - p0) / k.
+      EXPECT_NEAR(value(t, r, "thickness_m") - H0, (p - p0) / k, 1e-4 * h + 1e-3 * (p - p0) / k)
+        << "row " << r;
+    }
+  const double p_end = value(t, last_plate, "stack_pressure_Pa");
+  const double rigid = series_pressure(stack(value(t, last_plate, "plated_li_mol") * molar_volume /
+                                             (area * 2 * h)),
+                                       H0);
+  EXPECT_LT(p_end - p0, 0.5 * (rigid - p0)) << "the frame should take a share of the growth";
+  if (root())
+    std::printf("LiF column in a 1000 MPa/um frame: stack pressure %.4e Pa at the end of plating "
+                "(rigid gap %.4e Pa), frame opened %.4e m; worst relative error against the "
+                "closed form %.2e\n",
+                p_end, rigid, value(t, last_plate, "thickness_m") - H0, worst);
 }

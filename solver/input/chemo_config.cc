@@ -69,6 +69,15 @@ namespace solidanode
           step.fixed_thickness = true;
           step.clamped         = how == "clamped";
         }
+      if (const auto k = s.optional_child("frame_stiffness"))
+        {
+          if (!step.fixed_thickness)
+            k->fail("'frame_stiffness' is the spring of a held gap: give it with "
+                    "'thickness: fixed' (or 'clamped')");
+          step.frame_stiffness = k->as_quantity(Dimension::areal_stiffness);
+          if (!(step.frame_stiffness > 0.))
+            k->fail("expected a positive stiffness per top area, like '5 MPa/um'");
+        }
       if (const auto d = s.optional_child("top_displacement"))
         {
           if (top == ProtocolTop::free)

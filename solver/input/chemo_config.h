@@ -93,6 +93,9 @@ namespace solidanode
     std::optional<double> pressure;         ///< constant stack pressure [Pa]
     bool                  fixed_thickness = false; ///< hold the thickness of the step start
     bool                  clamped = false; ///< with fixed_thickness: the clamp also pulls
+    /// With fixed_thickness: stiffness of the cell frame per unit top area
+    /// [Pa/m]; the gap opens by (p - p_step_start) / frame_stiffness. 0: rigid.
+    double                frame_stiffness = 0.;
     std::optional<double> top_displacement; ///< boundary.top: displacement [m]
 
     /// press, hold: temperature of the step (yield stresses with

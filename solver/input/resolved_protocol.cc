@@ -54,6 +54,8 @@ namespace solidanode
         e["stack_pressure_Pa"] = *s.pressure;
       if (s.fixed_thickness)
         e["thickness"] = s.clamped ? "clamped" : "fixed";
+      if (s.frame_stiffness > 0.)
+        e["frame_stiffness_Pa_per_m"] = s.frame_stiffness;
       if (s.top_displacement)
         e["top_displacement_m"] = *s.top_displacement;
       switch (s.kind)

@@ -80,7 +80,10 @@ namespace solidanode
     /// plated Li, until_soc and alloy_until. Sets @p final_step.
     double   time_step(const ProtocolStep &ps, const StepPlan &plan, Route route,
                        double soc_now, bool &final_step) const;
-    Attempt  attempt(const TransportSource &source, double dt, double plated_trial, bool charge);
+    /// One staggered transport-mechanics solve of @p dt; @p frame: the
+    /// compliance of the cell frame at a held gap [m/Pa] (StackTolerance).
+    Attempt  attempt(const TransportSource &source, double dt, double plated_trial, bool charge,
+                     double frame);
     /// Checkpoint when due; true when the run stops here (signal, chunk end).
     bool     checkpoint_or_stop();
     [[noreturn]] void fail(const ProtocolStep &ps, const std::string &why);

@@ -220,12 +220,12 @@ namespace solidanode
 
   ProtocolDriver::Attempt ProtocolDriver::attempt(const TransportSource &source,
                                                   const double dt, const double plated_trial,
-                                                  const bool charge)
+                                                  const bool charge, const double frame)
   {
     // Staggered passes: transport with the stress of the last pass, then
     // mechanics with the new content.
     const ChemoSpec &chemo       = model_.chemo;
-    const StackTolerance tolerance{1e-4 * model_.image.voxel_size[2], 0.};
+    const StackTolerance tolerance{1e-4 * model_.image.voxel_size[2], 0., frame};
     const bool       coupled     = model_.stress_coupling;
     Attempt          a;
     a.pressure = st_.pressure;
@@ -340,7 +340,8 @@ namespace solidanode
         double plated_trial = route == Route::alloy ? st_.plated : st_.plated + plan.rate * dt;
         if (route == Route::strip && std::abs(plan.rate) * dt >= st_.plated * (1. - 1e-12))
           plated_trial = 0.; // the last of it (dt was cut to end there)
-        Attempt a  = attempt(source, dt, plated_trial, plan.charge);
+        Attempt a  = attempt(source, dt, plated_trial, plan.charge,
+                             ps.frame_stiffness > 0. ? 1. / ps.frame_stiffness : 0.);
         out.report = a.report;
         if (a.ok && 0.5 * dt >= dt_floor && model_.mech->band_step_ratio() > 1.)
           {

@@ -111,8 +111,12 @@ namespace solidanode
     double p0 = st.pressure;
     if (!once(p0))
       return out;
-    double g0 = mech.mean_top_displacement() - st.u_target;
-    double c  = st.compliance; // -du/dp > 0
+    // The gap: the top held at u_target, opened by the frame's spring.
+    const auto gap = [&](double p) {
+      return mech.mean_top_displacement() - st.u_target - tol.frame * (p - st.p_start);
+    };
+    double g0 = gap(p0);
+    double c  = st.compliance + tol.frame; // -dg/dp > 0: column and frame
     // Held to tol.u, and to a pressure error g / c of at most 1e-3 of the
     // pressure (or of 0.1 MPa): on a short, stiff column 1e-4 of a voxel
     // is a pressure error of ~M 1e-4 / n_voxels.
@@ -128,11 +132,11 @@ namespace solidanode
           return done(p0);
         if (!once(p1))
           return out;
-        const double g1 = mech.mean_top_displacement() - st.u_target;
+        const double g1 = gap(p1);
         if (held(g1, p1) || (p1 == 0. && g1 > 0.))
           {
             if (p1 != p0 && std::abs(g1 - g0) > 0.)
-              st.compliance = std::max(1e-30, -(g1 - g0) / (p1 - p0));
+              st.compliance = std::max(1e-30, -(g1 - g0) / (p1 - p0) - tol.frame);
             return done(p1);
           }
         if (std::abs(g1 - g0) > 0. && -(g1 - g0) / (p1 - p0) > 0.)

@@ -40,6 +40,10 @@ namespace solidanode
   {
     double u = 0.; ///< fixed thickness: on the mean top displacement [m]
     double p = 0.; ///< punch: on the stack pressure [Pa]
+    /// Fixed thickness: compliance of the cell frame per unit top area
+    /// [m/Pa] (1 / frame_stiffness; 0: a rigid gap). The held top then
+    /// moves up by frame (p - st.p_start).
+    double frame = 0.;
   };
 
   /// Solve @p mech at content @p x and stack value @p p_or_top (pressure
