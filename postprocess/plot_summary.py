@@ -198,12 +198,16 @@ def step_starts(table):
     return [(i, n) for i, n in enumerate(names) if i == 0 or n != names[i - 1]]
 
 
-def step_label_groups(positions, names, span, min_gap=0.06, max_names=3):
+def step_label_groups(positions, names, span, min_gap=0.06, max_names=3, char_frac=0.0085,
+                      levels=3):
     """Merge step starts that lie closer than min_gap * span to the first
     start of their group (press and set_soc steps take no time, so several
     start at the same time): one label per group, names joined by ' / '
-    (at most max_names, then '+N'). Groups whose labels would still touch
-    alternate between two heights. Returns [(x, text, level)], level 0 or 1."""
+    (at most max_names, then '+N'). A label goes one height down when the
+    previous label, on the top height, starts within 3 min_gap * span, and
+    onto the highest of `levels` heights where no earlier label's text
+    (char_frac * span per character, fontsize 7 on an 8 inch wide figure)
+    still runs. Returns [(x, text, level)], level 0 .. levels - 1."""
     groups = []
     for x, name in zip(positions, names):
         if groups and abs(x - groups[-1][0]) < min_gap * span:
@@ -212,11 +216,15 @@ def step_label_groups(positions, names, span, min_gap=0.06, max_names=3):
         else:
             groups.append((x, [name]))
     out = []
+    ends = [-np.inf] * levels  # where the text on each height ends
     for k, (x, group) in enumerate(groups):
         shown = group[:max_names]
         text = " / ".join(shown) + (f" +{len(group) - max_names}" if len(group) > max_names else "")
         close = k > 0 and out[-1][2] == 0 and abs(x - out[-1][0]) < 3 * min_gap * span
-        out.append((x, text, 1 if close else 0))
+        free = [lvl for lvl in range(levels) if ends[lvl] <= x and not (close and lvl == 0)]
+        level = free[0] if free else int(np.argmin(ends))
+        ends[level] = x + (len(text) + 1) * char_frac * span
+        out.append((x, text, level))
     return out
 
 

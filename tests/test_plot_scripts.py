@@ -136,6 +136,11 @@ class SummaryPlots(unittest.TestCase):
                          ["press / hold / set_soc", "lithiate / rest", "delithiate"])
         out = ps.step_label_groups([0, 1, 2], ["a", "b", "c"], span=10.0)
         self.assertEqual([lvl for *_, lvl in out], [0, 1, 0])
+        # A long first label still runs where the third starts: a third height.
+        out = ps.step_label_groups([0, 2, 4], ["x" * 60, "strip at a fixed gap again", "c"], span=10.0)
+        self.assertEqual([lvl for *_, lvl in out], [0, 1, 2])
+        out = ps.step_label_groups([0, 2, 6], ["x" * 60, "b", "c"], span=10.0)
+        self.assertEqual([lvl for *_, lvl in out], [0, 1, 0])
 
 
 class StudyPlots(unittest.TestCase):
