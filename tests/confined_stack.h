@@ -51,7 +51,10 @@ namespace solidanode
       /// The stack pressure p (> 0 compressive) at which the confined layers in
       /// series have the total thickness H: sum_i h_i g_i s_i(-p) = H with
       /// s_i(sigma) the elastic stretch of layer i (equal sigma_zz in series).
-      inline double series_pressure(const std::vector<Layer> &layers, double H)
+      /// Held by a frame of compliance @p frame [m/Pa] per unit area that
+      /// had the pressure @p p0 at H, the thickness is H + frame (p - p0).
+      inline double series_pressure(const std::vector<Layer> &layers, double H,
+                                    double frame = 0., double p0 = 0.)
       {
         auto thickness = [&](double p) {
           double t = 0.;
@@ -63,7 +66,7 @@ namespace solidanode
         for (int it = 0; it < 200; ++it)
           {
             const double mid = 0.5 * (lo + hi);
-            (thickness(mid) > H ? lo : hi) = mid;
+            (thickness(mid) > H + frame * (mid - p0) ? lo : hi) = mid;
           }
         return 0.5 * (lo + hi);
       }

@@ -23,7 +23,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <map>
 #include <memory>
 #include <vector>
@@ -176,22 +175,6 @@ TEST(FilmEdge, DebondRunsInFromTheEdgeWhenTheSteadyStateReleaseRateReachesTheFra
         x_on = x;
       if (a > 0.5 * ligament)
         x_through = x;
-    }
-  if (std::getenv("FILM_EDGE_PROFILE"))
-    {
-      std::vector<double> damage;
-      strip.solver->cell_band_state(&damage, nullptr);
-      const auto st = strip.solver->cell_cauchy_stress();
-      for (const auto &cell : strip.tria.active_cell_iterators())
-        if (cell->is_locally_owned())
-          {
-            const auto c = cell->center();
-            const unsigned int k = unsigned(c[2] / v), i = unsigned(c[0] / v);
-            if (k == H - 1 || k == H + h / 2 || k == H)
-              std::printf("i %2u k %2u damage %.3f sxx %.1f szz %.1f sxz %.1f MPa\n", i, k,
-                          damage[cell->active_cell_index()], st[cell->active_cell_index()][0] / 1e6,
-                          st[cell->active_cell_index()][2] / 1e6, st[cell->active_cell_index()][4] / 1e6);
-          }
     }
   if (dealii::Utilities::MPI::this_mpi_process(comm) == 0)
     std::printf("edge debond: runs at %.2f x_c (G_ss %.3f J/m2 for G_c %.3f, %+.1f %%), through half "
