@@ -237,8 +237,9 @@ TEST(Constitutive, PoreClosureTangentIsTheDerivativeOfTheStress)
   pore.closure_J    = 0.1;
   pore.closure_bulk = 27e9;
   const auto m      = constitutive::evaluate(pore, 0.);
-  double     h[constitutive::n_history];
+  double     h[constitutive::n_history], h0[constitutive::n_history];
   constitutive::initial_history(Kinematics::finite, h);
+  constitutive::initial_history(Kinematics::small, h0);
   const constitutive::Tensor2 F{{0.45, 0.02, 0., 0.01, 0.4, 0.03, 0., 0.02, 0.3}};
   constitutive::PointResponse r;
   ASSERT_TRUE(constitutive::update(Kinematics::finite, m, F, h, r, nullptr, nullptr));
@@ -248,6 +249,30 @@ TEST(Constitutive, PoreClosureTangentIsTheDerivativeOfTheStress)
     std::printf("pore closure tangent at J = %.4f: max |A - FD| %.2e of max |A| %.2e\n", r.J,
                 worst, scale);
   EXPECT_LT(worst, 1e-6 * scale);
+
+  // The linear pore filler of the finite-strain solver (small-strain
+  // stress): the barrier on theta = 1 + tr(eps), its tangent, and its linear
+  // continuation below r = 0.1, where the pressure and its slope are
+  // continuous and every strain is admissible.
+  const auto pressure = [&](double theta) {
+    const double                c = theta - 1.;
+    const constitutive::Tensor2 Fd{{1. + c, 0., 0., 0., 1., 0., 0., 0., 1.}};
+    constitutive::PointResponse q;
+    EXPECT_TRUE(constitutive::update(Kinematics::small, m, Fd, h0, q, nullptr, nullptr));
+    return (q.cauchy[0] + q.cauchy[4] + q.cauchy[8]) / 3.;
+  };
+  for (const double theta : {0.06, 0.02, 0.005, -0.5})
+    {
+      const double r  = std::max(theta / pore.closure_J, 0.1);
+      const double pc = -pore.closure_bulk * (1. - r) * (1. - r) / r;
+      const double slope = pore.closure_bulk * (1. - r) * (1. + r) / (r * r * pore.closure_J);
+      const double expected =
+        m.kappa * (theta - 1.) + pc + (theta < 0.01 ? slope * (theta - 0.01) : 0.);
+      EXPECT_NEAR(pressure(theta), expected, 1e-9 * std::abs(expected)) << "theta " << theta;
+      const constitutive::Tensor2 Fs{{theta - 0.02, 0.03, 0., 0.01, 1.01, 0.02, 0., 0.01, 1.01}};
+      const auto [w_s, s_s] = tangent_fd_error(Kinematics::small, m, Fs, h0, 1e-7);
+      EXPECT_LT(w_s, 1e-6 * s_s) << "theta " << theta;
+    }
 }
 
 TEST(FiniteStrain, FreeSwellingToFourTimesTheVolume)

@@ -457,11 +457,12 @@ TEST(Plating, CrushedPoreVoxelsCloseInsteadOfInverting)
   // Pore closure (MechanicalPhase::closure_J): a pore layer (z < 3 voxels,
   // E = 1e-4 E_sep, nu = 0) under an LPSCl slab, rollers on the sides,
   // pressed at 490 MPa on the top. In series every layer carries the
-  // nominal stress -p; the pore is confined, F = diag(1, 1, s):
-  //   sigma_zz(s) = [kappa ln s + 2/3 mu s^(-2/3) (s^2 - 1) + p_c(s)] / s = -p,
+  // nominal stress -p; the pore is confined, F = diag(1, 1, s), and is the
+  // finite-strain solver's linear filler (P = small-strain stress):
+  //   P_zz(s) = (kappa + 4/3 mu) (s - 1) + p_c(s) = -p,
   //   p_c = -K_c (1 - r)^2 / r for r = s / J_c < 1.
-  // Without closure s would be ~0.03 (the compliant voxel crushed to a
-  // sliver); with J_c = 0.1 and K_c = K_sep it stops just below J_c.
+  // Without closure s would be negative (the compliant voxel crushed
+  // through itself); with J_c = 0.1 and K_c = K_sep it stops just below J_c.
   const double E_sep = 22e9, nu_sep = 0.37, p = 490e6;
   const double Jc = 0.1, Kc = kappa_of(E_sep, nu_sep);
   MechanicalPhase pore;
@@ -481,9 +482,9 @@ TEST(Plating, CrushedPoreVoxelsCloseInsteadOfInverting)
                      [](auto, auto, std::size_t k) { return k < 3 ? 0 : 2; }),
                {{0, pore}, {2, sep}}, SideCondition::rollers, TopCondition::pressure);
   const double kp = kappa_of(pore.E0, 0.), mp = mu_of(pore.E0, 0.);
-  auto         pore_stress = [&](double s) { // confined neo-Hookean + barrier
+  auto         pore_stress = [&](double s) { // confined linear filler + barrier
     const double r = s / Jc;
-    return confined_stress(kp, mp, s) + (r < 1. ? -Kc * (1. - r) * (1. - r) / r : 0.) / s;
+    return (kp + 4. / 3. * mp) * (s - 1.) + (r < 1. ? -Kc * (1. - r) * (1. - r) / r : 0.);
   };
   const auto x0 = prob.uniform_x(0.);
   const auto is_pore = [](const dealii::Point<3> &c) { return c[2] < 3.; };
@@ -503,7 +504,7 @@ TEST(Plating, CrushedPoreVoxelsCloseInsteadOfInverting)
   if (root())
     std::printf("pore layer at %.0f MPa: det F %.6f (min), closed form %.6f, max error %.2e\n",
                 p / 1e6, J_min, s, J_err);
-  EXPECT_GT(s, 0.9 * Jc);
+  EXPECT_GT(s, 0.8 * Jc); // r = 0.877 at 490 MPa with K_c = 28 GPa
   EXPECT_LT(s, Jc);
   EXPECT_LT(J_err, 1e-8);
 }

@@ -27,6 +27,11 @@ namespace solidanode
     // re-evaluated without a time step (its flow is in the history).
     m.dt = at_committed_ ? 0. : dt_;
     const double *hn = &history_[std::size_t(cell) * cell_hist];
+    // Pore cells are a linear elastic filler (small-strain stress of Grad u):
+    // a constant SPD tangent, no inadmissible strain (docs/finite_strain.md).
+    const bool linear_pore = kinematics_ == Kinematics::finite && phases_[cell_phase_[cell]].pore;
+    const Kinematics kin = linear_pore ? Kinematics::small : kinematics_;
+    const bool mean_dilatation = mean_dilatation_ && !linear_pore;
 
     if (want_force)
       std::fill(out.f, out.f + n_cell_dof, 0.);
@@ -59,24 +64,33 @@ namespace solidanode
           for (unsigned int i = 0; i < 3; ++i)
             for (unsigned int j = 0; j < 3; ++j)
               F[3 * i + j] += ue[3 * v + i] * G[3 * v + j];
-        if (mean_dilatation_)
+        if (mean_dilatation)
           Jbar += constitutive::det(F) / n_qp; // equal weights on the voxel grid
       }
-    if (mean_dilatation_ && !(Jbar > 0.))
+    if (mean_dilatation && !(Jbar > 0.))
       return false;
     // Mean dilatation: g_(v,i) = int cof(F)_ij dphi_v/dX_j dV = d(V Jbar)/du_(v,i).
     double g[n_cell_dof];
-    if (mean_dilatation_ && tangent == Tangent::consistent)
+    if (mean_dilatation && tangent == Tangent::consistent)
       std::fill(g, g + n_cell_dof, 0.);
     for (unsigned int q = 0; q < n_qp; ++q)
       {
         const double *G = &grad_[24 * q];
         const auto   &F = Fq[q];
-        if (!constitutive::update(kinematics_, m, F, hn + n_hist * q, r,
-                                  history_new ? history_new + n_hist * q : nullptr,
-                                  tangent == Tangent::consistent ? A : nullptr, Jbar))
+        if (linear_pore)
+          {
+            // No flow in a pore: a virgin small-strain history; the stored one is kept.
+            static const double virgin[n_hist] = {};
+            constitutive::update(kin, m, F, virgin, r, nullptr,
+                                 tangent == Tangent::consistent ? A : nullptr);
+            if (history_new)
+              std::copy(hn + n_hist * q, hn + n_hist * (q + 1), history_new + n_hist * q);
+          }
+        else if (!constitutive::update(kin, m, F, hn + n_hist * q, r,
+                                       history_new ? history_new + n_hist * q : nullptr,
+                                       tangent == Tangent::consistent ? A : nullptr, Jbar))
           return false;
-        if (mean_dilatation_ && tangent == Tangent::consistent)
+        if (mean_dilatation && tangent == Tangent::consistent)
           {
             const auto c = constitutive::cofactor(F);
             for (unsigned int v = 0; v < 8; ++v)
@@ -84,7 +98,7 @@ namespace solidanode
                 g[3 * v + i] += qp_weight_ * (c[3 * i] * G[3 * v] + c[3 * i + 1] * G[3 * v + 1] +
                                               c[3 * i + 2] * G[3 * v + 2]);
           }
-        if (kinematics_ == Kinematics::finite && !(r.Je > 0.))
+        if (kin == Kinematics::finite && !(r.Je > 0.))
           return false;
         const auto &s = r.cauchy;
         out.cauchy[0] += s[0];
@@ -128,7 +142,7 @@ namespace solidanode
               }
           }
       }
-    if (mean_dilatation_ && tangent == Tangent::consistent)
+    if (mean_dilatation && tangent == Tangent::consistent)
       {
         // The change of the element pressure: dp/dJbar g g^T / V.
         const double c = r.dp_dJbar / (n_qp * qp_weight_);

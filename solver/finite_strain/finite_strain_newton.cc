@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -118,7 +119,7 @@ namespace solidanode
           }
         set_constrained_update(lift);
         double t = 1., r_t = -1.;
-        bool   accepted = line_search(b_norm, t, r_t, st);
+        bool   accepted = line_search(b_norm, lift == 0., t, r_t, st);
         if (!accepted && r_t >= 0.)
           {
             // The symmetrised tangent of plastic points need not give a
@@ -132,7 +133,7 @@ namespace solidanode
             if (linear_solve(true, false, st) >= 0)
               {
                 set_constrained_update(lift);
-                accepted = line_search(b_norm, t, r_t, st);
+                accepted = line_search(b_norm, lift == 0., t, r_t, st);
               }
           }
         if (!accepted)
@@ -201,11 +202,14 @@ namespace solidanode
   }
 
 
-  bool FiniteStrainSolver::line_search(double b_norm, double &t, double &r_t,
+  bool FiniteStrainSolver::line_search(double b_norm, bool energy, double &t, double &r_t,
                                        NewtonStatistics &st)
   {
-    // Backtracking: halve the step while it inverts a point or (with
-    // line_search) does not decrease the residual norm.
+    // The full step if it decreases the residual norm; else (with
+    // line_search and no prescribed lift on the step) the step length at
+    // which the energy stops decreasing along du; else backtracking:
+    // halve the step while it inverts a point or does not decrease the
+    // residual norm.
     t   = 1.;
     r_t = -1.;
     bool         accepted = false;
@@ -220,6 +224,17 @@ namespace solidanode
             accepted = true;
             break;
           }
+        if (halving == 0 && energy && newton_.line_search)
+          {
+            double       te = 1., re = -1.;
+            if (energy_line_search(te, re, st))
+              {
+                t        = te;
+                r_t      = re;
+                accepted = true;
+                break;
+              }
+          }
         if (halving == newton_.max_step_halvings)
           break;
         t *= 0.5;
@@ -227,6 +242,75 @@ namespace solidanode
       }
     st.residual_seconds += elapsed(t0);
     return accepted;
+  }
+
+
+  bool FiniteStrainSolver::energy_line_search(double &t, double &r_t, NewtonStatistics &st)
+  {
+    // phi(t) = du . R(u + t du), the derivative of the (incremental)
+    // energy along du; +inf where a point inverts.
+    const double inf = std::numeric_limits<double>::infinity();
+    auto         phi = [&](double s, double &r_norm) {
+      check_petsc(VecWAXPY(handle(u_trial_), s, handle(du_), handle(u_)), "VecWAXPY");
+      ghost_update_forward(handle(u_trial_));
+      r_norm = residual(u_trial_);
+      if (r_norm < 0.)
+        return inf;
+      PetscScalar d = 0.;
+      check_petsc(VecDot(handle(du_), handle(r_), &d), "VecDot");
+      return double(d);
+    };
+    double       r_lo = 0., r_hi = 0.;
+    const double phi0 = phi(0., r_lo);
+    if (!(phi0 < 0.))
+      return false;
+    double lo = 0., f_lo = phi0, hi = 1., f_hi = phi(1., r_hi);
+    // An inadmissible end: halve it until admissible.
+    for (unsigned int k = 0; f_hi == inf && k < newton_.max_step_halvings; ++k)
+      {
+        hi *= 0.5;
+        ++st.step_halvings;
+        f_hi = phi(hi, r_hi);
+      }
+    if (f_hi == inf)
+      return false;
+    if (f_hi <= 0.)
+      {
+        // Still descending at hi: take it (the energy decreased all along).
+        t   = hi;
+        r_t = r_hi;
+        return true;
+      }
+    // Regula falsi on [lo, hi], phi(lo) < 0 < phi(hi), safeguarded by
+    // bisection when its point falls in the outer tenths of the bracket, to
+    // |phi| <= |phi0| / 2 (a curvature condition); else the last point at
+    // which the energy still decreased.
+    for (unsigned int k = 0; k < 16; ++k)
+      {
+        double s = (lo * f_hi - hi * f_lo) / (f_hi - f_lo);
+        if (!(s > lo + 0.1 * (hi - lo) && s < hi - 0.1 * (hi - lo)))
+          s = 0.5 * (lo + hi);
+        double       r_s = 0.;
+        const double f_s = phi(s, r_s);
+        ++st.step_halvings;
+        if (f_s != inf && std::abs(f_s) <= 0.5 * std::abs(phi0))
+          {
+            t   = s;
+            r_t = r_s;
+            return true;
+          }
+        if (f_s < 0.)
+          lo = s, f_lo = f_s, r_lo = r_s;
+        else
+          hi = s, f_hi = f_s;
+      }
+    if (lo > 0.)
+      {
+        t   = lo;
+        r_t = r_lo;
+        return true;
+      }
+    return false;
   }
 
 

@@ -414,7 +414,22 @@ namespace solidanode
               n[i] = str[i] / norm;
               s[i] = str[i] - 2. * m.mu * dg * n[i];
             }
-        const double p = m.kappa * (tr - 3. * eps_s);
+        double p = m.kappa * (tr - 3. * eps_s);
+        // Pore closure barrier on the linear volume ratio theta = 1 + tr(eps
+        // - eps_s): p_c(r) of finite_update with r = theta / J_c, continued
+        // linearly below r_0 = 0.1 so that no strain is inadmissible.
+        double dpc = 0.;
+        if (m.closure_J > 0.)
+          {
+            const double r = (1. + tr - 3. * eps_s) / m.closure_J;
+            if (r < 1.)
+              {
+                const double r0 = 0.1, rr = std::max(r, r0);
+                const double pc = -m.closure_bulk * (1. - rr) * (1. - rr) / rr;
+                dpc = m.closure_bulk * (1. - rr) * (1. + rr) / (rr * rr * m.closure_J);
+                p += pc + (r < r0 ? dpc * m.closure_J * (r - r0) : 0.);
+              }
+          }
         for (unsigned int i = 0; i < 9; ++i)
           out.P[i] = s[i];
         for (unsigned int i = 0; i < 9; i += 4)
@@ -446,7 +461,7 @@ namespace solidanode
                       const double dij = i == j, dkl = k == l;
                       const double isym = 0.5 * ((i == k && j == l) + (i == l && j == k));
                       A[9 * (3 * i + j) + 3 * k + l] =
-                        m.kappa * dij * dkl + 2. * m.mu * theta * (isym - dij * dkl / 3.) -
+                        (m.kappa + dpc) * dij * dkl + 2. * m.mu * theta * (isym - dij * dkl / 3.) -
                         2. * m.mu * thetabar * n[3 * i + j] * n[3 * k + l];
                     }
           }
