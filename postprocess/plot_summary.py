@@ -29,6 +29,12 @@ RESULTS_DIR/plots/):
                           one colour per cycle
   stress_soc.png          p99 and p50 von Mises [MPa] per phase vs state of
                           charge, same branches
+  compaction.png          (when the run presses with a punch) porosity and
+                          the contact made across closed pores [um^2] vs
+                          stack pressure [MPa], loading (solid) and
+                          unloading (dashed); with --compare DIR... the
+                          same curves of other runs, labelled by their
+                          pressing temperature (or directory)
 
 Step names are written where a load step starts; steps that start at the
 same time (press and set_soc take no time) share one label.
@@ -580,6 +586,65 @@ def plot_battery(table, out_dir, written, phases, include_pores):
 
 # --------------------------------------------------------------------------
 
+def press_rows(table):
+    """Indices of the rows pressed by a punch (stack_mode 'punch')."""
+    modes = table.text.get("stack_mode")
+    if modes is None or not table.has("stack_pressure_Pa"):
+        return []
+    return [i for i, m in enumerate(modes) if m == "punch"]
+
+
+def run_label(table, directory, others):
+    """The pressing temperature when the compared runs differ in it."""
+    def temperature(t):
+        rows = press_rows(t)
+        if t.has("temperature_K") and rows:
+            return t["temperature_K"][rows[0]]
+        return None
+    mine = temperature(table)
+    theirs = [temperature(o) for o in others]
+    if mine is not None and all(v is not None for v in theirs) and \
+            any(abs(v - mine) > 0.05 for v in theirs):
+        return f"{mine - 273.15:.0f} °C"
+    return os.path.basename(os.path.normpath(directory))
+
+
+def plot_compaction(runs, out_dir, written):
+    """runs: [(label, table)]; the first is the run being plotted."""
+    pressed = [(label, t, press_rows(t)) for label, t in runs]
+    if not pressed[0][2]:
+        return  # the run has no press: nothing to plot, nothing missing
+    contact = "pressed_contact_area_m2"
+    panels = ["porosity"] + ([contact] if pressed[0][1].has(contact) else [])
+    fig, axes = plt.subplots(len(panels), 1, sharex=True, squeeze=False,
+                             figsize=(8, 2.6 + 2.4 * len(panels)))
+    for k, (label, t, rows) in enumerate(pressed):
+        if not rows:
+            continue
+        p = t["stack_pressure_Pa"][rows] / 1e6
+        peak = int(np.argmax(p))
+        colour = f"C{k}"
+        for ax, column in zip(axes[:, 0], panels):
+            if not t.has(column):
+                continue
+            y = t[column][rows] * (1e12 if column == contact else 1.)
+            ax.plot(p[:peak + 1], y[:peak + 1], "-o", color=colour, ms=3,
+                    label=f"{label}, loading")
+            if peak + 1 < len(rows):
+                ax.plot(p[peak:], y[peak:], "--v", color=colour, ms=3,
+                        label=f"{label}, unloading")
+    axes[0, 0].set_ylabel("porosity [-]")
+    if len(panels) > 1:
+        axes[1, 0].set_ylabel("contact across\nclosed pores [µm²]")
+    for ax in axes[:, 0]:
+        ax.grid(True, alpha=0.3)
+    axes[0, 0].legend(**LEGEND)
+    axes[-1, 0].set_xlabel("stack pressure [MPa]")
+    axes[0, 0].set_title("Compaction: loading and unloading")
+    fig.tight_layout()
+    save(fig, out_dir, "compaction.png", written)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="plot_summary.py",
@@ -590,6 +655,8 @@ def main(argv=None):
                         help="where to write the PNGs (default RESULTS_DIR/plots)")
     parser.add_argument("--include-pores", action="store_true",
                         help="also plot the stresses of pore/void phases")
+    parser.add_argument("--compare", metavar="DIR", nargs="+", default=[],
+                        help="other runs whose compaction curves to overlay")
     args = parser.parse_args(argv)
 
     csv_path = os.path.join(args.results_dir, "summary.csv")
@@ -604,6 +671,16 @@ def main(argv=None):
     except OSError as e:
         fail(f"cannot create output directory '{out_dir}': {e.strerror}")
 
+    others = []
+    for d in args.compare:
+        try:
+            others.append((d, Table(os.path.join(d, "summary.csv"))))
+        except PlotError as e:
+            fail(f"--compare: {e}")
+    runs = [(run_label(table, args.results_dir, [t for _, t in others]), table)]
+    for d, t in others:
+        runs.append((run_label(t, d, [table] + [o for e, o in others if e != d]), t))
+
     phases = phases_in_order(table)
     written = []
     try:
@@ -611,6 +688,7 @@ def main(argv=None):
         plot_porosity_contact(table, out_dir, written, phases)
         plot_stress(table, out_dir, written, phases, args.include_pores)
         plot_battery(table, out_dir, written, phases, args.include_pores)
+        plot_compaction(runs, out_dir, written)
     except OSError as e:
         fail(f"cannot write into '{out_dir}': {e.strerror or e}")
 

@@ -128,6 +128,48 @@ class SummaryPlots(unittest.TestCase):
         self.assertAlmostEqual(area.get_ydata()[0], 331.0)
         ps.plt.close(fig)
 
+    def test_compaction_curves(self):
+        # Two presses, at 90 and 25 degC: 0 -> 400 -> 2 MPa in a punch, one
+        # row after at a constant pressure that is not a press row.
+        def press_table(path, kelvin, densify):
+            p = [100e6, 200e6, 300e6, 400e6, 200e6, 2e6]
+            with open(path, "w", newline="") as f:
+                w = csv.writer(f)
+                w.writerow(["increment", "stack_mode", "stack_pressure_Pa", "temperature_K",
+                            "porosity", "pressed_contact_area_m2"])
+                for i, pi in enumerate(p):
+                    peak = min(pi, 400e6) if i < 4 else 400e6
+                    w.writerow([i + 1, "punch", pi, kelvin,
+                                0.3 - densify * peak / 400e6 + (0.01 if i > 3 else 0.),
+                                1e-12 * peak / 400e6])
+                w.writerow([7, "pressure", 2e6, kelvin, 0.25, 1e-12])
+        hot, cold = tempfile.mkdtemp(), tempfile.mkdtemp()
+        press_table(os.path.join(hot, "summary.csv"), 363.15, 0.06)
+        press_table(os.path.join(cold, "summary.csv"), 298.15, 0.05)
+        figures = []
+        saved = ps.save
+        ps.save = lambda fig, out, name, written: (figures.append((name, fig)),
+                                                   written.append(name))
+        try:
+            ps.main([hot, "--compare", cold, "--out", tempfile.mkdtemp()])
+        finally:
+            ps.save = saved
+        fig = dict(figures)["compaction.png"]
+        ax = fig.axes[0]
+        lines = {l.get_label(): l for l in ax.get_lines()}
+        self.assertEqual(sorted(lines), ["25 °C, loading", "25 °C, unloading",
+                                         "90 °C, loading", "90 °C, unloading"])
+        load = lines["90 °C, loading"]
+        self.assertEqual(list(load.get_xdata()), [100., 200., 300., 400.])
+        self.assertAlmostEqual(load.get_ydata()[-1], 0.24)
+        unload = lines["25 °C, unloading"]
+        self.assertEqual(list(unload.get_xdata()), [400., 200., 2.])   # not the 7th row
+        self.assertAlmostEqual(unload.get_ydata()[-1], 0.26)
+        contact = {l.get_label(): l for l in fig.axes[1].get_lines()}
+        self.assertAlmostEqual(contact["90 °C, loading"].get_ydata()[-1], 1.0)  # µm²
+        for _, f in figures:
+            ps.plt.close(f)
+
     def test_step_labels_do_not_overprint(self):
         names = ["press", "hold", "set_soc", "press", "lithiate", "rest", "delithiate"]
         pos = [0.0, 0.0, 0.0, 0.1, 5.0, 5.2, 10.0]
