@@ -594,19 +594,16 @@ def press_rows(table):
     return [i for i, m in enumerate(modes) if m == "punch"]
 
 
-def run_label(table, directory, others):
-    """The pressing temperature when the compared runs differ in it."""
+def run_labels(runs):
+    """runs: [(directory, table)] -> one label per run: its pressing
+    temperature when the runs differ in it, else its directory's name."""
     def temperature(t):
         rows = press_rows(t)
-        if t.has("temperature_K") and rows:
-            return t["temperature_K"][rows[0]]
-        return None
-    mine = temperature(table)
-    theirs = [temperature(o) for o in others]
-    if mine is not None and all(v is not None for v in theirs) and \
-            any(abs(v - mine) > 0.05 for v in theirs):
-        return f"{mine - 273.15:.0f} °C"
-    return os.path.basename(os.path.normpath(directory))
+        return t["temperature_K"][rows[0]] if rows and t.has("temperature_K") else None
+    temps = [temperature(t) for _, t in runs]
+    if None not in temps and max(temps) - min(temps) > 0.05:
+        return [f"{T - 273.15:.0f} °C" for T in temps]
+    return [os.path.basename(os.path.normpath(d)) for d, _ in runs]
 
 
 def plot_compaction(runs, out_dir, written):
@@ -671,15 +668,13 @@ def main(argv=None):
     except OSError as e:
         fail(f"cannot create output directory '{out_dir}': {e.strerror}")
 
-    others = []
+    compared = [(args.results_dir, table)]
     for d in args.compare:
         try:
-            others.append((d, Table(os.path.join(d, "summary.csv"))))
+            compared.append((d, Table(os.path.join(d, "summary.csv"))))
         except PlotError as e:
             fail(f"--compare: {e}")
-    runs = [(run_label(table, args.results_dir, [t for _, t in others]), table)]
-    for d, t in others:
-        runs.append((run_label(t, d, [table] + [o for e, o in others if e != d]), t))
+    runs = list(zip(run_labels(compared), [t for _, t in compared]))
 
     phases = phases_in_order(table)
     written = []

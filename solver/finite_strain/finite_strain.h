@@ -209,10 +209,11 @@ namespace solidanode
     /// @p r_t. Returns false when no step length is accepted.
     bool line_search(double b_norm, bool energy, double &t, double &r_t, NewtonStatistics &st);
     /// Step length t along du_ at which the energy is stationary,
-    /// phi(t) = du . R(u + t du) = 0 (regula falsi safeguarded by bisection), when the
-    /// full step overshoots (phi(1) > 0) or is inadmissible; false if phi(0)
-    /// is not negative or no admissible t decreases the energy.
-    bool energy_line_search(double &t, double &r_t, NewtonStatistics &st);
+    /// phi(t) = du . R(u + t du) = 0 (regula falsi safeguarded by bisection),
+    /// after the full step (its residual in r_ and @p r_t) overshot
+    /// (phi(1) > 0) or was inadmissible; false if @p phi0 = phi(0) is not
+    /// negative or no admissible t decreases the energy.
+    bool energy_line_search(double phi0, double &t, double &r_t, NewtonStatistics &st);
     /// After a step of length @p t: the part of the lift applied so far.
     void advance_top_load(double top_value, double t, double &lift);
     /// CG (AMG rebuilt if @p rebuild_amg, else per NewtonSettings) for

@@ -214,6 +214,11 @@ namespace solidanode
     r_t = -1.;
     bool         accepted = false;
     const double t0       = MPI_Wtime();
+    energy                = energy && newton_.line_search;
+    // phi(0) = du . R(u) = -du . b while r_ still holds the right-hand side.
+    PetscScalar du_b = 0.;
+    if (energy)
+      check_petsc(VecDot(handle(du_), handle(r_), &du_b), "VecDot");
     for (unsigned int halving = 0;; ++halving)
       {
         check_petsc(VecWAXPY(handle(u_trial_), t, handle(du_), handle(u_)), "VecWAXPY");
@@ -224,16 +229,10 @@ namespace solidanode
             accepted = true;
             break;
           }
-        if (halving == 0 && energy && newton_.line_search)
+        if (halving == 0 && energy && energy_line_search(-double(du_b), t, r_t, st))
           {
-            double       te = 1., re = -1.;
-            if (energy_line_search(te, re, st))
-              {
-                t        = te;
-                r_t      = re;
-                accepted = true;
-                break;
-              }
+            accepted = true;
+            break;
           }
         if (halving == newton_.max_step_halvings)
           break;
@@ -245,26 +244,30 @@ namespace solidanode
   }
 
 
-  bool FiniteStrainSolver::energy_line_search(double &t, double &r_t, NewtonStatistics &st)
+  bool FiniteStrainSolver::energy_line_search(double phi0, double &t, double &r_t,
+                                              NewtonStatistics &st)
   {
     // phi(t) = du . R(u + t du), the derivative of the (incremental)
-    // energy along du; +inf where a point inverts.
+    // energy along du; +inf where a point inverts. On entry u_trial_ =
+    // u + du, r_ = R(u + du) and r_t its norm (< 0: a point inverted).
     const double inf = std::numeric_limits<double>::infinity();
-    auto         phi = [&](double s, double &r_norm) {
-      check_petsc(VecWAXPY(handle(u_trial_), s, handle(du_), handle(u_)), "VecWAXPY");
-      ghost_update_forward(handle(u_trial_));
-      r_norm = residual(u_trial_);
+    auto         dot_r = [&](double r_norm) {
       if (r_norm < 0.)
         return inf;
       PetscScalar d = 0.;
       check_petsc(VecDot(handle(du_), handle(r_), &d), "VecDot");
       return double(d);
     };
-    double       r_lo = 0., r_hi = 0.;
-    const double phi0 = phi(0., r_lo);
+    auto phi = [&](double s, double &r_norm) {
+      check_petsc(VecWAXPY(handle(u_trial_), s, handle(du_), handle(u_)), "VecWAXPY");
+      ghost_update_forward(handle(u_trial_));
+      r_norm = residual(u_trial_);
+      return dot_r(r_norm);
+    };
     if (!(phi0 < 0.))
       return false;
-    double lo = 0., f_lo = phi0, hi = 1., f_hi = phi(1., r_hi);
+    double r_hi = r_t;
+    double lo = 0., f_lo = phi0, hi = 1., f_hi = dot_r(r_t);
     // An inadmissible end: halve it until admissible.
     for (unsigned int k = 0; f_hi == inf && k < newton_.max_step_halvings; ++k)
       {
@@ -300,14 +303,14 @@ namespace solidanode
             return true;
           }
         if (f_s < 0.)
-          lo = s, f_lo = f_s, r_lo = r_s;
+          lo = s, f_lo = f_s;
         else
           hi = s, f_hi = f_s;
       }
     if (lo > 0.)
       {
-        t   = lo;
-        r_t = r_lo;
+        t = lo;
+        phi(lo, r_t); // u_trial_ back at the accepted point
         return true;
       }
     return false;

@@ -174,6 +174,21 @@ namespace solidanode
         return f;
       }
 
+      /// Pore closure barrier at r = J_e / J_c (finite) or theta / J_c
+      /// (small): the pressure p_c = -kappa_c (1 - r)^2 / r and its slope
+      /// d p_c / d ln r = kappa_c (1 - r^2) / r, zero for r >= 1.
+      struct Barrier
+      {
+        double p = 0., dp_dlnr = 0.;
+      };
+
+      Barrier closure_barrier(const PointMaterial &m, double r)
+      {
+        if (!(m.closure_J > 0.) || r >= 1.)
+          return {};
+        return {-m.closure_bulk * (1. - r) * (1. - r) / r, m.closure_bulk * (1. - r * r) / r};
+      }
+
       /// The quantities of a finite-strain update that its tangent and its
       /// history update need (names as in finite_update).
       struct FiniteState
@@ -346,10 +361,8 @@ namespace solidanode
         // Pore closure barrier, r = J_e / J_c < 1: p_c = -kappa_c (1 - r)^2 / r,
         // zero with zero slope at r = 1 (no jump in the tangent), ~ -kappa_c / r
         // as r -> 0; d p_c = kappa_c (1 - r^2) / r tr(l).
-        const double r       = m.closure_J > 0. ? Jev / m.closure_J : 1.;
-        const bool   closing = r < 1.;
-        const double pc      = closing ? -m.closure_bulk * (1. - r) * (1. - r) / r : 0.;
-        const double dpc     = closing ? m.closure_bulk * (1. - r * r) / r : 0.;
+        const Barrier barrier = closure_barrier(m, m.closure_J > 0. ? Jev / m.closure_J : 1.);
+        const double  pc = barrier.p, dpc = barrier.dp_dlnr;
         const double pv      = (m.kappa * lnJe + pc) / Jev; // Cauchy pressure at J_v
         for (unsigned int i = 0; i < 9; i += 4)
           tau[i] += J * pv;
@@ -418,17 +431,14 @@ namespace solidanode
         // Pore closure barrier on the linear volume ratio theta = 1 + tr(eps
         // - eps_s): p_c(r) of finite_update with r = theta / J_c, continued
         // linearly below r_0 = 0.1 so that no strain is inadmissible.
-        double dpc = 0.;
+        double dpc = 0.; // d p_c / d theta
         if (m.closure_J > 0.)
           {
-            const double r = (1. + tr - 3. * eps_s) / m.closure_J;
-            if (r < 1.)
-              {
-                const double r0 = 0.1, rr = std::max(r, r0);
-                const double pc = -m.closure_bulk * (1. - rr) * (1. - rr) / rr;
-                dpc = m.closure_bulk * (1. - rr) * (1. + rr) / (rr * rr * m.closure_J);
-                p += pc + (r < r0 ? dpc * m.closure_J * (r - r0) : 0.);
-              }
+            const double  r = (1. + tr - 3. * eps_s) / m.closure_J, r0 = 0.1;
+            const double  rr      = std::max(r, r0);
+            const Barrier barrier = closure_barrier(m, rr);
+            dpc = barrier.dp_dlnr / (rr * m.closure_J);
+            p += barrier.p + (r < r0 ? dpc * m.closure_J * (r - r0) : 0.);
           }
         for (unsigned int i = 0; i < 9; ++i)
           out.P[i] = s[i];
