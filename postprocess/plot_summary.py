@@ -139,6 +139,21 @@ def varies(values):
     return finite.size > 1 and finite.max() > finite.min()
 
 
+def hold_flat_axis(ax, values):
+    """A quantity held constant (a stack pressure under load control) varies
+    by the solver's tolerance only; matplotlib would zoom into that noise
+    and print an offset. Show it as flat: +-5 % around its value (+-1 when
+    it is zero), without offset."""
+    finite = np.concatenate([v[np.isfinite(v)] for v in values])
+    if finite.size == 0:
+        return
+    centre, spread = finite.mean(), finite.max() - finite.min()
+    scale = abs(centre) if centre != 0 else 1.0
+    if spread <= 1e-4 * scale:
+        ax.set_ylim(centre - 0.05 * scale, centre + 0.05 * scale)
+        ax.ticklabel_format(axis="y", useOffset=False)
+
+
 # --------------------------------------------------------------------------
 # Column discovery
 # --------------------------------------------------------------------------
@@ -317,6 +332,7 @@ def plot_pressure_thickness(table, out_dir, written):
             ax.plot(x, table["applied_pressure_Pa"] * scale, color="0.5",
                     linestyle="--", linewidth=1, label="applied pressure")
             ax.legend(**LEGEND)
+        hold_flat_axis(ax, [table[col] * scale])
         ax.set_ylabel(label)
         ax.grid(True, alpha=0.3)
         if along_load:
@@ -535,6 +551,7 @@ def battery_figure(table, branches):
                              figsize=(8, 1.4 + 2.3 * len(panels)))
     for k, (ax, (ylabel, curves)) in enumerate(zip(axes[:, 0], panels)):
         draw_branches(ax, soc, curves, branches, legend=k == 0)
+        hold_flat_axis(ax, [y for _, y in curves])
         ax.set_ylabel(ylabel)
         if k == 0 or any(label for label, _ in curves):
             ax.legend(**LEGEND)

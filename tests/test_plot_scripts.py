@@ -91,6 +91,25 @@ class SummaryPlots(unittest.TestCase):
         self.assertAlmostEqual(fig.axes[3].get_lines()[0].get_ydata()[-1], 0.75)
         ps.plt.close(fig)
 
+    def test_held_pressure_is_drawn_flat(self):
+        # 20 MPa held by load control, with the solver's 1e-5 relative noise:
+        # the axis spans +-5 % of it instead of zooming into the noise.
+        branches = ps.soc_branches(self.table["state_of_charge"])
+        held = ps.Table(os.path.join(self.dir, "summary.csv"))
+        noise = 1e-5 * np.sin(np.arange(len(SOC)))
+        held.numeric["stack_pressure_Pa"] = 20e6 * (1 + noise)
+        fig = ps.battery_figure(held, branches)
+        low, high = fig.axes[1].get_ylim()
+        self.assertAlmostEqual(low, 19.0, places=3)
+        self.assertAlmostEqual(high, 21.0, places=3)
+        ps.plt.close(fig)
+        # a varying pressure keeps matplotlib's own range
+        fig = ps.battery_figure(self.table, branches)
+        low, high = fig.axes[1].get_ylim()
+        self.assertLess(low, 1.5)
+        self.assertGreater(high, 10.5)
+        ps.plt.close(fig)
+
     def test_stress_figure(self):
         branches = ps.soc_branches(self.table["state_of_charge"])
         fig = ps.stress_figure(self.table, branches, ["Si"], False)
