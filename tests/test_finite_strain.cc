@@ -2,6 +2,8 @@
 // (solver/finite_strain/finite_strain.h, solver/materials/constitutive.h) against closed forms, the
 // small-strain ElasticitySolver, and itself on one rank. Runs on 1 and 2 MPI
 // ranks (tests/CMakeLists.txt).
+#include "voxel_solid.h"
+
 #include <mesh/voxel_mesh.h>
 #include <solver/elasticity/elasticity.h>
 #include <solver/finite_strain/finite_strain.h>
@@ -60,24 +62,13 @@ namespace
   double kappa_of(double E, double nu) { return E / (3. * (1. - 2. * nu)); }
   double mu_of(double E, double nu) { return E / (2. * (1. + nu)); }
 
-  struct Problem
+  struct Problem : VoxelSolid
   {
-    dealii::parallel::distributed::Triangulation<3> tria;
-    std::unique_ptr<FiniteStrainSolver>             solver;
-
     Problem(const VoxelImage &img, const std::map<unsigned int, MechanicalPhase> &phases,
             SideCondition sides, TopCondition top, Kinematics kin,
             MPI_Comm comm = MPI_COMM_WORLD, double cg_rtol = 1e-10, double newton_rtol = 1e-9)
-      : tria(comm)
-    {
-      create_voxel_mesh(img, tria);
-      LinearSolverSettings lin;
-      lin.relative_tolerance = cg_rtol;
-      NewtonSettings newton;
-      newton.relative_tolerance = newton_rtol;
-      newton.verbose            = std::getenv("FS_VERBOSE") != nullptr;
-      solver = std::make_unique<FiniteStrainSolver>(tria, phases, sides, top, kin, lin, newton);
-    }
+      : VoxelSolid(img, phases, sides, top, cg_rtol, newton_rtol, kin, comm)
+    {}
 
     /// x per active cell from a function of the cell (owned and ghost cells).
     template <typename Fn>

@@ -25,8 +25,7 @@
 // form with the current void fraction within 5 % (measured 3.2 % and 2.2 %
 // low: the staircase of a shell 5 and 6.7 voxels thick). Runs on 1 and 2
 // ranks.
-#include <mesh/voxel_mesh.h>
-#include <solver/finite_strain/finite_strain.h>
+#include "voxel_solid.h"
 
 #include <deal.II/base/mpi.h>
 
@@ -96,15 +95,10 @@ namespace
     medium.E0        = 3. * K_m * (1. - 2. * medium.nu);
     medium.swelling  = 1.; // J_s = 1 + x
 
-    dealii::parallel::distributed::Triangulation<3> tria(MPI_COMM_WORLD);
-    create_voxel_mesh(img, tria);
-    LinearSolverSettings lin;
-    lin.relative_tolerance = 1e-8;
-    NewtonSettings newton;
-    newton.relative_tolerance = 1e-7;
-    newton.verbose            = std::getenv("FS_VERBOSE") != nullptr;
-    FiniteStrainSolver solver(tria, {{0, pore}, {1, shell}, {2, medium}}, SideCondition::rollers,
-                              TopCondition::displacement, Kinematics::finite, lin, newton);
+    VoxelSolid          body(img, {{0, pore}, {1, shell}, {2, medium}}, SideCondition::rollers,
+                             TopCondition::displacement, 1e-8, 1e-7);
+    const auto         &tria   = body.tria;
+    FiniteStrainSolver &solver = *body.solver;
     solver.set_mean_dilatation(true); // plastic flow is isochoric
 
     const double        limit0 = 2. / 3. * sigma_y * std::log(b * b * b / (a * a * a));
@@ -163,7 +157,7 @@ namespace
         if (!all_flow)
           out.p_elastic_plastic = std::max(out.p_elastic_plastic, p / lim);
         out.p_collapsed = p / lim;
-        if (newton.verbose && dealii::Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+        if (std::getenv("FS_VERBOSE") && dealii::Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
           std::printf("swell %.5f: p %.4g Pa = %.4f limit, f %.4f, closure %.4f, all flow %d, "
                       "%u Newton\n",
                       swell, p, p / lim, out.f, out.closure, int(all_flow), st.iterations);

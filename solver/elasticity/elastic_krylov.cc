@@ -33,6 +33,30 @@ namespace solidanode
     return pc;
   }
 
+  namespace
+  {
+    const char *const esteig_option = "-pc_gamg_esteig_ksp_type";
+  }
+
+  SpdEigenEstimates::SpdEigenEstimates(bool on)
+  {
+    if (!on)
+      return;
+    PetscBool user_set = PETSC_FALSE;
+    check_petsc(PetscOptionsHasName(nullptr, nullptr, esteig_option, &user_set),
+                "PetscOptionsHasName");
+    if (user_set)
+      return;
+    check_petsc(PetscOptionsSetValue(nullptr, esteig_option, "cg"), "PetscOptionsSetValue");
+    set_ = true;
+  }
+
+  SpdEigenEstimates::~SpdEigenEstimates()
+  {
+    if (set_)
+      PetscOptionsClearValue(nullptr, esteig_option);
+  }
+
   void apply_petsc_options(KSP ksp, const LinearSolverSettings &settings)
   {
     if (!settings.petsc_options.empty())

@@ -29,6 +29,26 @@ namespace solidanode
   /// come last and win.
   void apply_petsc_options(KSP ksp, const LinearSolverSettings &settings);
 
+  /// While alive: GAMG estimates the largest eigenvalue for its
+  /// prolongator smoothing with CG instead of PETSc's default GMRES, for
+  /// every AMG set up meanwhile (GAMG reads the option at each PCSetUp).
+  /// For matrices known to be symmetric positive definite: the GMRES
+  /// estimate can miss the largest eigenvalue under a large stiffness
+  /// contrast and leave an indefinite preconditioner; CG's breaks down on
+  /// an indefinite matrix. Inactive when @p on is false or the user set
+  /// -pc_gamg_esteig_ksp_type.
+  class SpdEigenEstimates
+  {
+  public:
+    explicit SpdEigenEstimates(bool on);
+    ~SpdEigenEstimates();
+    SpdEigenEstimates(const SpdEigenEstimates &) = delete;
+    SpdEigenEstimates &operator=(const SpdEigenEstimates &) = delete;
+
+  private:
+    bool set_ = false;
+  };
+
   class ElasticKrylov
   {
   public:

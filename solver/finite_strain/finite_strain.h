@@ -286,6 +286,9 @@ namespace solidanode
     dealii::PETScWrappers::MPI::Vector u_, u_committed_, u_trial_, r_, du_;
     dealii::PETScWrappers::MPI::SparseMatrix matrix_;
     std::unique_ptr<ElasticKrylov>           krylov_;
+    /// krylov_ is set up for the SPD reference tangent (SpdEigenEstimates);
+    /// dropped at the start of the next solve.
+    bool                                     krylov_spd_ = false;
     unsigned int fresh_linear_its_ = 0;  ///< CG its with the last fresh AMG; 0: rebuild next
     double       linear_rtol_      = 1e-8; ///< CG tolerance of the current Newton iteration
   };

@@ -58,6 +58,11 @@ namespace solidanode
                                   "active cell (tria.n_active_cells())");
     NewtonStatistics st;
     x_ = x_cell;
+    if (krylov_spd_)
+      {
+        krylov_.reset();
+        krylov_spd_ = false;
+      }
     set_initial_guess();
     double lift = start_top_load(top_value);
 
@@ -186,6 +191,14 @@ namespace solidanode
         const double t0 = MPI_Wtime();
         b_norm          = assemble_system(lift, Tangent::reference);
         st.assemble_seconds += elapsed(t0);
+        // The reference tangent is SPD: an AMG built with CG eigenvalue
+        // estimates (ElasticKrylov) holds where the default one turned
+        // indefinite (Si posts among pore voxels at 1e-4 of the stiffness).
+        if (!krylov_spd_)
+          {
+            krylov_.reset();
+            krylov_spd_ = true;
+          }
         reason = linear_solve(true, false, st);
       }
     return reason;
@@ -352,8 +365,9 @@ namespace solidanode
   int FiniteStrainSolver::krylov_solve(bool lag, bool rebuild_amg, bool fgmres,
                                        NewtonStatistics &st)
   {
-    double t0 = MPI_Wtime();
-    PC     pc = nullptr;
+    double                  t0 = MPI_Wtime();
+    PC                      pc = nullptr;
+    const SpdEigenEstimates spd(krylov_spd_);
     if (!krylov_)
       krylov_ = std::make_unique<ElasticKrylov>(dof_handler_, owned_, matrix_, linear_,
                                                 /*nonzero_initial_guess=*/false);
