@@ -45,13 +45,13 @@ namespace
   const double h = 1e-6;
 
   /// Octant of n^3 voxels: pore (0) for r < a, shell (1) for a <= r < b,
-  /// fluid (2) beyond; r of the voxel centre from the corner, in voxels.
+  /// the swelling medium (2) beyond; r of the voxel centre from the corner, in voxels.
   VoxelImage hollow_octant(std::size_t n, double a, double b)
   {
     VoxelImage img;
     img.dims        = {{n, n, n}};
     img.voxel_size  = {{h, h, h}};
-    img.phase_names = {{0, "pore"}, {1, "shell"}, {2, "fluid"}};
+    img.phase_names = {{0, "pore"}, {1, "shell"}, {2, "medium"}};
     img.labels.assign(img.n_voxels(), 2);
     for (std::size_t k = 0; k < n; ++k)
       for (std::size_t j = 0; j < n; ++j)
@@ -157,7 +157,8 @@ namespace
         if (!all_flow)
           out.p_elastic_plastic = std::max(out.p_elastic_plastic, p / lim);
         out.p_collapsed = p / lim;
-        if (std::getenv("FS_VERBOSE") && dealii::Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+        if (std::getenv("FS_VERBOSE") &&
+            dealii::Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
           std::printf("swell %.5f: p %.4g Pa = %.4f limit, f %.4f, closure %.4f, all flow %d, "
                       "%u Newton\n",
                       swell, p, p / lim, out.f, out.closure, int(all_flow), st.iterations);
@@ -168,8 +169,8 @@ namespace
 
 TEST(VoidCollapse, HollowSphereCollapsesAtTwoThirdsTheYieldStressTimesLogOfOneOverF)
 {
-  const double sigma_y = 100e6;
-  const std::size_t n = 16;
+  const double      sigma_y = 100e6;
+  const std::size_t n       = 16;
   const double      b = 10.; // voxels
   for (const double a : {b / 2., b / 3.})
     {

@@ -192,7 +192,7 @@ namespace solidanode
         b_norm          = assemble_system(lift, Tangent::reference);
         st.assemble_seconds += elapsed(t0);
         // The reference tangent is SPD: an AMG built with CG eigenvalue
-        // estimates (ElasticKrylov) holds where the default one turned
+        // estimates (SpdEigenEstimates) holds where the default one turned
         // indefinite (Si posts among pore voxels at 1e-4 of the stiffness).
         if (!krylov_spd_)
           {
